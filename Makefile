@@ -1,0 +1,65 @@
+# Lesson 4, annotated. The two commands a reader needs:
+#   make book   set up, build the site from the stored outputs, serve it on http://127.0.0.1:8000
+#   make test   set up, then run every test (unit tests, strict nbval, the -W -n book build)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+# With MPLBACKEND set (e.g. Agg) notebook kernels draw no figures: nbval fails and the site
+# shows "<Figure size ...>" text. Never pass it on.
+unexport MPLBACKEND
+# No progress bars in anything stored or compared.
+export LECNOTES_PROGRESS := 0
+
+.PHONY: help setup data book build serve test lint execute pretrain lab clean
+
+help:
+	@echo "make book     set up, build the site and serve it on http://127.0.0.1:$(PORT)"
+	@echo "make test     set up and run every test"
+	@echo "make execute  re-run every chapter in a fresh kernel and store its outputs (authors)"
+	@echo "make pretrain re-train the small body on the source task (authors)"
+	@echo "make lab      open the chapters in JupyterLab"
+
+# The venv is (re)installed only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lecnotes)" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP) data
+
+data: $(STAMP)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/get-data.sh
+
+build: setup
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+serve:
+	@echo "Serving the book at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+book: build serve
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+execute: setup
+	$(BIN)/python scripts/execute.py chapters/*.ipynb
+
+pretrain: setup
+	$(BIN)/python -m lecnotes.pretrain
+
+lab: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,lab]'
+	$(BIN)/jupyter lab chapters/
+
+clean:
+	rm -rf _build

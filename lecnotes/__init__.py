@@ -1,0 +1,29 @@
+"""lecnotes: the helper package of *Lesson 4, annotated*.
+
+One small module per concept of the lesson:
+
+* :mod:`lecnotes.data`: Fashion-MNIST and the book's source and target tasks;
+* :mod:`lecnotes.body`: the pretrained body (and torchvision resnet bodies);
+* :mod:`lecnotes.pooling`: concat pooling (max and average, side by side);
+* :mod:`lecnotes.head`: ``custom_head(n_features, n_classes, xtra_fc, ps)``;
+* :mod:`lecnotes.dropout`: dropout from scratch;
+* :mod:`lecnotes.precompute`: the content-keyed activation cache;
+* :mod:`lecnotes.learner`: ``Learner`` with ``precompute``, ``fit``, ``history``;
+* :mod:`lecnotes.plots`: the book's figures;
+* :mod:`lecnotes.repro`: ``setup()`` for seeds and threads.
+"""
+
+from .body import pretrained_body, resnet_body, small_body
+from .data import source_task, target_task
+from .dropout import Dropout, dropout
+from .head import custom_head, default_ps, n_params
+from .learner import History, Learner
+from .pooling import AdaptiveConcatPool2d, concat_pool
+from .repro import setup
+
+__all__ = [
+    "AdaptiveConcatPool2d", "Dropout", "History", "Learner", "concat_pool", "custom_head",
+    "default_ps", "dropout", "n_params", "pretrained_body", "resnet_body", "setup",
+    "small_body", "source_task", "target_task",
+]
+__version__ = "0.1.0"

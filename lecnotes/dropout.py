@@ -1,0 +1,86 @@
+"""Dropout, written out: the book's from-scratch version and a broken one for comparison.
+
+PyTorch's ``nn.Dropout(p)`` zeroes each element with probability p while training and
+multiplies the survivors by ``1 / (1 - p)`` ("inverted dropout"), so every element keeps its
+expected value; in eval mode it passes the input through unchanged.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _check(p: float) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ValueError(f"p must be a number with 0 <= p < 1 (the share dropped), got {p!r}")
+    return float(p)
+
+
+def dropout_mask(shape: torch.Size | tuple[int, ...], p: float,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+    """A random keep-mask: ``True`` where an element survives, with probability ``1 - p``.
+
+    Uses ``torch.rand``, so a seeded generator gives the same mask on any machine.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> dropout_mask((2, 4), 0.5, g).shape
+        torch.Size([2, 4])
+    """
+    return torch.rand(shape, generator=generator) >= _check(p)
+
+
+def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, rescale: bool = True,
+            generator: torch.Generator | None = None) -> torch.Tensor:
+    """Inverted dropout from scratch.
+
+    Args:
+        x: any tensor of activations.
+        p: probability of zeroing each element (PyTorch's meaning; the 2014 paper's p is the
+            probability of *keeping* one).
+        training: when False, return ``x`` unchanged (what ``eval()`` mode does).
+        rescale: multiply survivors by ``1 / (1 - p)``. ``False`` gives the broken variant
+            that shrinks the mean to ``(1 - p)`` of its value; chapter 4 measures what that does.
+        generator: a seeded ``torch.Generator`` for a repeatable mask.
+
+    Shape: output has the shape of ``x``.
+
+    Example:
+        >>> x = torch.ones(4)
+        >>> g = torch.Generator().manual_seed(1)
+        >>> dropout(x, 0.5, generator=g)
+        tensor([2., 0., 0., 2.])
+    """
+    p = _check(p)
+    if not training or p == 0:
+        return x
+    keep = dropout_mask(x.shape, p, generator).to(x.dtype)
+    return x * keep / (1 - p) if rescale else x * keep
+
+
+class Dropout(nn.Module):
+    """:func:`dropout` as a module: on in ``train()`` mode, the identity in ``eval()`` mode.
+
+    Args:
+        p: probability of zeroing each element, ``0 <= p < 1``.
+        rescale: scale survivors by ``1 / (1 - p)`` (True, as ``nn.Dropout`` does) or not.
+
+    Shape: any; output has the input's shape.
+
+    Example:
+        >>> d = Dropout(0.2).eval()
+        >>> d(torch.ones(3))
+        tensor([1., 1., 1.])
+    """
+
+    def __init__(self, p: float = 0.5, rescale: bool = True) -> None:
+        super().__init__()
+        self.p = _check(p)
+        self.rescale = rescale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return dropout(x, self.p, self.training, self.rescale)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}" + ("" if self.rescale else ", rescale=False")

@@ -1,0 +1,134 @@
+"""The custom head: the layers fastai 0.7 put on top of a pretrained body.
+
+``custom_head`` builds exactly the sequence fastai 0.7's ``ConvLearner.pretrained`` built
+(and that typing ``learn`` printed in the lecture): for each layer ``BatchNorm1d``, then
+``Dropout`` when its p is above 0, then ``Linear``; ``ReLU`` after every extra layer and
+``LogSoftmax`` after the last. Unlike fastai 0.7 it checks its arguments and says what is
+wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Real
+
+from torch import nn
+
+
+def default_ps(xtra_fc: Sequence[int]) -> list[float]:
+    """fastai's default dropout probabilities: 0.25 for every extra layer, 0.5 for the last.
+
+    This is the rule fastai adopted in April 2018; for the default ``xtra_fc=[512]`` it gives
+    the lecture's ``[0.25, 0.5]``.
+
+    Example:
+        >>> default_ps([512])
+        [0.25, 0.5]
+        >>> default_ps([])
+        [0.5]
+    """
+    return [0.25] * len(xtra_fc) + [0.5]
+
+
+def _check_p(p: object, where: str) -> float:
+    if isinstance(p, bool) or not isinstance(p, Real) or not 0 <= float(p) < 1:
+        raise ValueError(f"{where} must be a number with 0 <= p < 1 (the share of activations "
+                         f"dropped), got {p!r}")
+    return float(p)
+
+
+def _check_size(n: object, where: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{where} must be a positive integer (a layer size), got {n!r}")
+    return n
+
+
+def resolve_ps(ps: float | Sequence[float] | None, xtra_fc: Sequence[int]) -> list[float]:
+    """Turn the ``ps`` argument into one dropout probability per linear layer.
+
+    Args:
+        ps: ``None`` for :func:`default_ps`; a number, used for every layer; or a list or
+            tuple with exactly ``len(xtra_fc) + 1`` numbers, one per layer, the last for the
+            final layer.
+        xtra_fc: the sizes of the extra layers.
+
+    Raises:
+        ValueError: a list or tuple of the wrong length, or a p outside [0, 1).
+
+    Example:
+        >>> resolve_ps(0.1, [512, 256])
+        [0.1, 0.1, 0.1]
+    """
+    n_layers = len(xtra_fc) + 1
+    if ps is None:
+        return default_ps(xtra_fc)
+    if isinstance(ps, (list, tuple)):
+        if len(ps) != n_layers:
+            raise ValueError(
+                f"ps has {len(ps)} value(s) but the head has {n_layers} linear layer(s) "
+                f"(len(xtra_fc) + 1 = {len(xtra_fc)} + 1): give one p per layer, a single "
+                f"number for all of them, or None for the default {default_ps(xtra_fc)}"
+            )
+        return [_check_p(p, f"ps[{i}]") for i, p in enumerate(ps)]
+    return [_check_p(ps, "ps")] * n_layers
+
+
+def custom_head(n_features: int, n_classes: int, xtra_fc: Sequence[int] | None = None,
+                ps: float | Sequence[float] | None = None) -> nn.Sequential:
+    """Build fastai 0.7's head for a pretrained body.
+
+    Args:
+        n_features: numbers per image coming out of the body and concat pooling (1024 for a
+            512-channel body).
+        n_classes: number of classes; the last Linear layer has this many outputs.
+        xtra_fc: sizes of the extra linear layers between the features and the final layer
+            ("extra fully connected"). ``None`` means the default ``[512]``; ``[]`` keeps only
+            the final layer, which is always there.
+        ps: dropout probability for each linear layer, i.e. the share of that layer's inputs
+            zeroed at random in each mini-batch while training. ``None``: 0.25 for each extra
+            layer and 0.5 for the last; a number: the same p everywhere; a list or tuple: one p
+            per layer (``len(xtra_fc) + 1`` of them). A p of 0 leaves that Dropout out.
+
+    Returns:
+        ``nn.Sequential``: per layer BatchNorm1d, Dropout (when p > 0), Linear, then ReLU
+        (extra layers) or LogSoftmax (last layer).
+
+    Shape: ``[N, n_features]`` to ``[N, n_classes]`` log-probabilities.
+
+    Raises:
+        ValueError: a size that is not a positive integer, a p outside [0, 1), or a ``ps``
+            list of the wrong length. The message names the argument.
+
+    Example:
+        >>> head = custom_head(1024, 5)
+        >>> [type(m).__name__ for m in head]
+        ['BatchNorm1d', 'Dropout', 'Linear', 'ReLU', 'BatchNorm1d', 'Dropout', 'Linear', 'LogSoftmax']
+    """
+    _check_size(n_features, "n_features")
+    _check_size(n_classes, "n_classes")
+    if xtra_fc is None:
+        xtra_fc = [512]
+    if not isinstance(xtra_fc, (list, tuple)):
+        raise ValueError(f"xtra_fc must be a list of layer sizes (possibly empty), got {xtra_fc!r}")
+    sizes = [_check_size(n, f"xtra_fc[{i}]") for i, n in enumerate(xtra_fc)]
+    probs = resolve_ps(ps, sizes)
+    dims = [n_features, *sizes, n_classes]
+    layers: list[nn.Module] = []
+    for i, p in enumerate(probs):
+        last = i == len(probs) - 1
+        layers.append(nn.BatchNorm1d(dims[i]))
+        if p > 0:
+            layers.append(nn.Dropout(p))
+        layers.append(nn.Linear(dims[i], dims[i + 1]))
+        layers.append(nn.LogSoftmax(dim=1) if last else nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+def n_params(module: nn.Module, trainable_only: bool = False) -> int:
+    """Count the parameters of a module (only those with ``requires_grad`` if asked).
+
+    Example:
+        >>> n_params(nn.Linear(1024, 512))
+        524800
+    """
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

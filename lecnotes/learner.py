@@ -1,0 +1,249 @@
+"""The learner: a frozen pretrained body, concat pooling and a trainable head.
+
+``Learner.pretrained(data, xtra_fc=..., ps=..., precompute=True)`` mirrors fastai 0.7's
+``ConvLearner.pretrained(arch, data, ps=..., xtra_fc=..., precompute=True)``:
+
+* ``precompute=True``: the body runs once over the training and validation images, its
+  pooled activations are cached (see :mod:`lecnotes.precompute`), and each epoch trains only
+  the head on those numbers;
+* ``precompute=False``: every mini-batch goes through the frozen body again. The head learns
+  the same thing, more slowly (data augmentation would need this path; the book uses none).
+
+Printing a learner shows its head, as typing ``learn`` did in the lecture.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .body import freeze, pretrained_body
+from .data import Task
+from .head import custom_head, n_params
+from .pooling import concat_pool
+from .precompute import cached_activations, compute_activations
+
+
+@dataclass
+class History:
+    """Per-epoch record of a ``fit``: lists with one entry per epoch.
+
+    Attributes:
+        train_loss: mean training loss over the epoch's mini-batches, in train mode (dropout
+            on), each computed with the weights of that moment (what fastai reports).
+        valid_loss, valid_acc: loss and accuracy on the validation set at the end of the epoch,
+            in eval mode (dropout off).
+        train_loss_eval: loss on the whole training set at the end of the epoch in eval mode,
+            recorded only when ``fit(..., eval_train=True)``.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    valid_loss: list[float] = field(default_factory=list)
+    valid_acc: list[float] = field(default_factory=list)
+    train_loss_eval: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.train_loss)
+
+    def table(self, digits: int = 3) -> str:
+        """The history as a fixed-width text table, rounded to ``digits``."""
+        head = f"{'epoch':>5} {'train_loss':>10} {'valid_loss':>10} {'valid_acc':>9}"
+        rows = [head] + [
+            f"{i + 1:>5} {t:>10.{digits}f} {v:>10.{digits}f} {a:>9.{digits}f}"
+            for i, (t, v, a) in enumerate(zip(self.train_loss, self.valid_loss, self.valid_acc, strict=True))
+        ]
+        return "\n".join(rows)
+
+
+def _show_progress(progress: bool | None) -> bool:
+    if progress is not None:
+        return progress
+    setting = os.environ.get("LECNOTES_PROGRESS", "auto").lower()
+    if setting in ("0", "false", "no", "off"):
+        return False
+    if setting in ("1", "true", "yes", "on"):
+        return True
+    return "ipykernel" in sys.modules or sys.stderr.isatty()
+
+
+class Learner:
+    """A frozen body, concat pooling and a head, trained on a :class:`~lecnotes.data.Task`.
+
+    Args:
+        body: the pretrained body; it is frozen (no gradients) and kept in eval mode.
+        data: the task to train the head on.
+        head: a ready head; default ``custom_head(n_features, data.c, xtra_fc, ps)``.
+        xtra_fc, ps: passed to :func:`~lecnotes.head.custom_head` when ``head`` is None.
+        precompute: train the head on cached body activations (True) or run every mini-batch
+            through the body (False).
+        bs: mini-batch size.
+        seed: seeds the head's initial weights, the shuffling and the dropout masks; the
+            learner keeps its own random state, so other cells cannot change its results.
+        cache_dir: where activations are cached (default ``~/.cache/lecnotes/activations``).
+        progress: show a tqdm bar during ``fit``; default: only when run interactively and
+            ``$LECNOTES_PROGRESS`` is not ``0``.
+
+    Example:
+        >>> from lecnotes.data import target_task
+        >>> learn = Learner.pretrained(target_task(), xtra_fc=[512], ps=[0.25, 0.5])
+        >>> hist = learn.fit(3, 1e-3)
+        >>> len(hist.valid_loss), hist.valid_acc[-1] > 0.7
+        (3, True)
+    """
+
+    def __init__(self, body: nn.Module, data: Task, head: nn.Module | None = None,
+                 xtra_fc: list[int] | None = None, ps: float | list[float] | None = None,
+                 precompute: bool = True, bs: int = 64, seed: int = 0,
+                 cache_dir: str | Path | None = None, progress: bool | None = None) -> None:
+        if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
+            raise ValueError(f"bs must be a positive integer (the mini-batch size), got {bs!r}")
+        self.body = freeze(body)
+        self.pool = concat_pool()
+        self.data = data
+        self.precompute = bool(precompute)
+        self.bs = bs
+        self.cache_dir = cache_dir
+        self.progress = progress
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.n_features = int(self.features(data.train_x[:2]).shape[1])
+            self.head = head if head is not None else custom_head(self.n_features, data.c, xtra_fc, ps)
+            self._rng_state = torch.get_rng_state()
+        self._shuffle = torch.Generator().manual_seed(seed)
+        self._cache: dict[str, torch.Tensor] = {}
+        self.cache_hits: dict[str, bool] = {}
+        self.history = History()
+
+    @classmethod
+    def pretrained(cls, data: Task, xtra_fc: list[int] | None = None,
+                   ps: float | list[float] | None = None, precompute: bool = True,
+                   **kwargs: object) -> Learner:
+        """A learner on the shipped pretrained small body (fastai's ``ConvLearner.pretrained``)."""
+        return cls(pretrained_body(), data, xtra_fc=xtra_fc, ps=ps, precompute=precompute,
+                   **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def model(self) -> nn.Sequential:
+        """The whole network: body, concat pooling, head. Shape ``[N, 1, 28, 28]`` to ``[N, C]``."""
+        return nn.Sequential(self.body, self.pool, self.head)
+
+    def __repr__(self) -> str:
+        return repr(self.head)
+
+    def summary(self) -> str:
+        """Parameter counts: body (frozen), head (trainable)."""
+        return (f"body: {n_params(self.body):,} parameters, {n_params(self.body, True):,} trainable\n"
+                f"head: {n_params(self.head):,} parameters, {n_params(self.head, True):,} trainable")
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """Pooled body activations for raw images, computed now (no cache). ``[N, n_features]``."""
+        return compute_activations(nn.Sequential(self.body, self.pool), images, self.data.transform)
+
+    def activations(self, split: str) -> torch.Tensor:
+        """Cached pooled activations of the ``"train"`` or ``"valid"`` images: ``[N, n_features]``."""
+        if split not in ("train", "valid"):
+            raise ValueError(f"split must be 'train' or 'valid', got {split!r}")
+        if split not in self._cache:
+            images = self.data.train_x if split == "train" else self.data.valid_x
+            feats, hit = cached_activations(nn.Sequential(self.body, self.pool), images,
+                                            self.data.transform, self.cache_dir)
+            self._cache[split], self.cache_hits[split] = feats, hit
+        return self._cache[split]
+
+    def _inputs(self, split: str, idx: torch.Tensor) -> torch.Tensor:
+        if self.precompute:
+            return self.activations(split)[idx]
+        images = self.data.train_x if split == "train" else self.data.valid_x
+        with torch.no_grad():
+            return self.pool(self.body(self.data.transform(images[idx])))
+
+    def _labels(self, split: str) -> torch.Tensor:
+        return self.data.train_y if split == "train" else self.data.valid_y
+
+    @torch.no_grad()
+    def evaluate(self, split: str = "valid", mode: str = "eval") -> tuple[float, float]:
+        """Loss and accuracy of the head on a whole split.
+
+        Args:
+            split: ``"valid"`` or ``"train"``.
+            mode: ``"eval"`` (dropout off, BatchNorm's running statistics) or ``"train"``
+                (dropout on, batch statistics; uses and advances the learner's random state).
+
+        Returns:
+            ``(mean loss, accuracy)`` as floats.
+        """
+        if mode not in ("eval", "train"):
+            raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
+        y = self._labels(split)
+        # a copy in train mode, so BatchNorm's running statistics of the real head never move
+        head = copy.deepcopy(self.head).train() if mode == "train" else self.head.eval()
+        total_loss, correct = 0.0, 0
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(self._rng_state)
+            for i in range(0, len(y), 1000):
+                idx = torch.arange(i, min(i + 1000, len(y)))
+                out = head(self._inputs(split, idx))
+                total_loss += F.nll_loss(out, y[idx], reduction="sum").item()
+                correct += int((out.argmax(1) == y[idx]).sum())
+            self._rng_state = torch.get_rng_state()
+        return total_loss / len(y), correct / len(y)
+
+    def fit(self, epochs: int, lr: float, eval_train: bool = False,
+            wd: float = 0.0) -> History:
+        """Train the head with Adam for ``epochs`` passes over the training set.
+
+        Args:
+            epochs: number of epochs (positive integer).
+            lr: learning rate (positive).
+            eval_train: also record the eval-mode loss on the whole training set per epoch.
+            wd: weight decay (L2 penalty), default 0.
+
+        Returns:
+            The learner's :class:`History`, which keeps growing across ``fit`` calls.
+        """
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"lr must be a positive number (the learning rate), got {lr!r}")
+        params = [p for p in self.head.parameters() if p.requires_grad]
+        if not hasattr(self, "_opt") or self._opt_lr != (lr, wd):
+            self._opt = torch.optim.Adam(params, lr=lr, weight_decay=wd)
+            self._opt_lr = (lr, wd)
+        y = self._labels("train")
+        bar = range(epochs)
+        if _show_progress(self.progress):
+            from tqdm.auto import tqdm
+            bar = tqdm(bar, desc="epoch", leave=False)
+        for _ in bar:
+            self.head.train()
+            order = torch.randperm(len(y), generator=self._shuffle)
+            total, seen = 0.0, 0
+            with torch.random.fork_rng(devices=[]):
+                torch.set_rng_state(self._rng_state)
+                for i in range(0, len(y), self.bs):
+                    idx = order[i : i + self.bs]
+                    if len(idx) == 1 and len(y) > 1:
+                        continue  # BatchNorm1d cannot train on a batch of one
+                    loss = F.nll_loss(self.head(self._inputs("train", idx)), y[idx])
+                    self._opt.zero_grad()
+                    loss.backward()
+                    self._opt.step()
+                    total += loss.item() * len(idx)
+                    seen += len(idx)
+                self._rng_state = torch.get_rng_state()
+            self.history.train_loss.append(total / seen)
+            vl, va = self.evaluate("valid")
+            self.history.valid_loss.append(vl)
+            self.history.valid_acc.append(va)
+            if eval_train:
+                self.history.train_loss_eval.append(self.evaluate("train")[0])
+        self.head.eval()
+        return self.history

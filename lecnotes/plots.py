@@ -1,0 +1,112 @@
+"""The book's figures: line charts, mean-and-spread charts, and image grids.
+
+Every figure gets a title and labelled axes, and lines differ by dash pattern and marker as
+well as colour, so they stay readable when printed in grey. Functions return the figure
+closed (so a notebook does not show it twice); glue it or ``display`` it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import cycle
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+
+STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"),
+          ((0, (1, 1)), "x"), ((0, (8, 2)), "P"), ((0, (3, 3, 1, 3, 1, 3)), "*")]
+COLOURS = ["#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999"]
+
+
+def _styled(ax, n: int):
+    return zip(cycle(COLOURS[:max(n, 1)]), cycle(STYLES))
+
+
+def line_chart(series: Mapping[str, Sequence[float]], title: str, xlabel: str, ylabel: str,
+               x: Sequence[float] | None = None, size: tuple[float, float] = (6.4, 4.0)) -> Figure:
+    """One line per entry of ``series`` (label to y values), against ``x`` (default 1, 2, ...).
+
+    Example:
+        >>> fig = line_chart({"train": [1.0, 0.5]}, "Loss", "epoch", "loss")
+        >>> fig.axes[0].get_title()
+        'Loss'
+    """
+    fig, ax = plt.subplots(figsize=size, dpi=100)
+    for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(ax, len(series)), strict=False):
+        xs = list(x) if x is not None else list(range(1, len(ys) + 1))
+        ax.plot(xs, list(ys), color=colour, linestyle=ls, marker=marker, markersize=4,
+                markevery=max(1, len(xs) // 10), label=label)
+    _finish(ax, title, xlabel, ylabel, legend=len(series) > 1)
+    plt.close(fig)
+    return fig
+
+
+def spread_chart(series: Mapping[str, torch.Tensor], title: str, xlabel: str, ylabel: str,
+                 x: Sequence[float] | None = None, size: tuple[float, float] = (6.4, 4.0),
+                 xscale: str = "linear") -> Figure:
+    """Mean over seeds as a line, min to max over seeds as a shaded band.
+
+    Args:
+        series: label to a ``[n_seeds, n_points]`` tensor.
+
+    Example:
+        >>> fig = spread_chart({"p=0": torch.rand(3, 5)}, "Loss", "epoch", "loss")
+        >>> len(fig.axes[0].lines)
+        1
+    """
+    fig, ax = plt.subplots(figsize=size, dpi=100)
+    for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(ax, len(series)), strict=False):
+        ys = torch.as_tensor(ys, dtype=torch.float64)
+        xs = list(x) if x is not None else list(range(1, ys.shape[1] + 1))
+        ax.fill_between(xs, ys.min(0).values.tolist(), ys.max(0).values.tolist(),
+                        color=colour, alpha=0.15, linewidth=0)
+        ax.plot(xs, ys.mean(0).tolist(), color=colour, linestyle=ls, marker=marker,
+                markersize=4, markevery=max(1, len(xs) // 10),
+                label=f"{label} (mean of {ys.shape[0]}; band: min to max)")
+    ax.set_xscale(xscale)
+    _finish(ax, title, xlabel, ylabel, legend=True)
+    plt.close(fig)
+    return fig
+
+
+def image_grid(images: torch.Tensor, title: str, row_labels: Sequence[str] | None = None,
+               col_labels: Sequence[str] | None = None, xlabel: str = "", ylabel: str = "",
+               cmap: str = "gray", size: tuple[float, float] | None = None) -> Figure:
+    """Show ``images`` (``[rows, cols, H, W]``) as a grid, with optional row and column labels.
+
+    Example:
+        >>> image_grid(torch.rand(2, 3, 8, 8), "Grid").axes[0].get_title()
+        ''
+    """
+    rows, cols = images.shape[:2]
+    fig, axes = plt.subplots(rows, cols, figsize=size or (1.3 * cols + 1, 1.3 * rows + 0.8),
+                             dpi=100, squeeze=False)
+    for r in range(rows):
+        for c in range(cols):
+            ax = axes[r][c]
+            ax.imshow(images[r, c].detach().cpu().float().numpy(), cmap=cmap, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row_labels is not None and c == 0:
+                ax.set_ylabel(row_labels[r], fontsize=9)
+            if col_labels is not None and r == 0:
+                ax.set_title(col_labels[c], fontsize=9)
+    fig.suptitle(title)
+    if xlabel:
+        fig.supxlabel(xlabel, fontsize=10)
+    if ylabel:
+        fig.supylabel(ylabel, fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _finish(ax, title: str, xlabel: str, ylabel: str, legend: bool) -> None:
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    if legend:
+        ax.legend(fontsize=8, frameon=False)
+    ax.figure.tight_layout()

@@ -1,0 +1,47 @@
+"""Concat pooling: what sits between the body and the head.
+
+fastai 0.7 replaced resnet's average pool with ``AdaptiveConcatPool2d``: an adaptive max-pool
+and an adaptive average-pool side by side, concatenated along the channels. A body ending in
+C channels therefore hands the head 2C numbers per image: 2 x 512 = 1024 for resnet34 and for
+this book's small body.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class AdaptiveConcatPool2d(nn.Module):
+    """Max-pool and average-pool each channel to ``size``, then concatenate them.
+
+    The max-pooled channels come first, then the average-pooled ones (fastai's order).
+
+    Shape: ``[N, C, H, W]`` to ``[N, 2C, size, size]``.
+
+    Example:
+        >>> pool = AdaptiveConcatPool2d()
+        >>> pool(torch.zeros(4, 512, 3, 3)).shape
+        torch.Size([4, 1024, 1, 1])
+    """
+
+    def __init__(self, size: int = 1) -> None:
+        super().__init__()
+        self.size = size
+        self.max = nn.AdaptiveMaxPool2d(size)
+        self.avg = nn.AdaptiveAvgPool2d(size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.max(x), self.avg(x)], dim=1)
+
+
+def concat_pool(size: int = 1) -> nn.Sequential:
+    """``AdaptiveConcatPool2d`` followed by ``Flatten``: what turns a body's output into features.
+
+    Shape: ``[N, C, H, W]`` to ``[N, 2C * size * size]``.
+
+    Example:
+        >>> concat_pool()(torch.zeros(4, 512, 3, 3)).shape
+        torch.Size([4, 1024])
+    """
+    return nn.Sequential(AdaptiveConcatPool2d(size), nn.Flatten())

@@ -1,0 +1,44 @@
+"""Re-run chapter notebooks top to bottom, each in a fresh kernel, and store their outputs.
+
+Usage: python scripts/execute.py chapters/01_custom_head.ipynb [...]
+
+For authors, through `make execute`: the stored outputs are what the site shows and what
+nbval compares, so they must come from a clean run. Prints each notebook's wall time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def execute(path: Path, timeout: int = 600) -> float:
+    nb = nbformat.read(path, as_version=4)
+    env_ok = os.environ.get("LECNOTES_PROGRESS") == "0" and "MPLBACKEND" not in os.environ
+    if not env_ok:
+        raise SystemExit("run through `make execute` (it sets LECNOTES_PROGRESS=0 and unsets MPLBACKEND)")
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - start
+    nbformat.write(nb, path)
+    return seconds
+
+
+def main(paths: list[str]) -> int:
+    total = 0.0
+    for p in paths:
+        seconds = execute(Path(p))
+        total += seconds
+        print(f"{p}: {seconds:.1f} s")
+    print(f"all: {total:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
