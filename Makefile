@@ -14,7 +14,7 @@ unexport MPLBACKEND
 # No progress bars in anything stored or compared.
 export LECNOTES_PROGRESS := 0
 
-.PHONY: help setup data book build serve test lint execute pretrain lab clean
+.PHONY: help setup data browser book build serve test lint execute pretrain lab pdf publish clean
 
 help:
 	@echo "make book     set up, build the site and serve it on http://127.0.0.1:$(PORT)"
@@ -22,6 +22,8 @@ help:
 	@echo "make execute  re-run every chapter in a fresh kernel and store its outputs (authors)"
 	@echo "make pretrain re-train the small body on the source task (authors)"
 	@echo "make lab      open the chapters in JupyterLab"
+	@echo "make pdf      one PDF of the whole book: _build/pdf/lesson4-annotated.pdf"
+	@echo "make publish  build and push the site to the gh-pages branch by hand (ghp-import)"
 
 # The venv is (re)installed only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -30,10 +32,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lecnotes)" >/dev/null
 	@touch $(STAMP)
 
-setup: $(STAMP) data
+setup: $(STAMP) data browser
 
 data: $(STAMP)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/get-data.sh
+
+browser:
+	@bash scripts/get-browser.sh
 
 build: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -60,6 +65,13 @@ pretrain: setup
 lab: setup
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,lab]'
 	$(BIN)/jupyter lab chapters/
+
+pdf: build
+	$(BIN)/python scripts/make_pdf.py
+
+# Publishing by hand; the GitHub Actions workflow does the same on every push to main.
+publish: test
+	$(BIN)/ghp-import --no-jekyll --push --force _build/html
 
 clean:
 	rm -rf _build

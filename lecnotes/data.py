@@ -30,6 +30,7 @@ import gzip
 import os
 import struct
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,10 +127,15 @@ def read_idx(path: str | Path) -> torch.Tensor:
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
-        raw = f.read()
+        try:
+            raw = f.read()
+        except (EOFError, gzip.BadGzipFile, zlib.error) as err:  # cut-short or damaged .gz
+            raise ValueError(f"{path}: truncated or damaged gzip file ({err})") from err
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES:
         raise ValueError(f"{path}: not an IDX file (bad magic number)")
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: truncated IDX file: the header of {ndim} sizes is cut short")
     shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
     dtype = _DTYPES[raw[2]]
     body = raw[4 + 4 * ndim :]

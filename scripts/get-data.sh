@@ -4,8 +4,8 @@
 #  2. root with apt-get: Debian's dataset-fashion-mnist package;
 #  3. otherwise torchvision's download into the cache folder (needs internet).
 set -euo pipefail
-if python -c "from lecnotes.data import main; raise SystemExit(main())" >/dev/null 2>&1; then
-    python -c "from lecnotes.data import main; raise SystemExit(main())"
+if found=$(python -c "from lecnotes.data import main; raise SystemExit(main())" 2>&1); then
+    echo "$found"
     exit 0
 fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -1,0 +1,80 @@
+"""Print the whole book to one PDF with headless Chromium.
+
+The HTML site (`_build/html`, built by `make build`) is served on 127.0.0.1; Debian's Chromium,
+driven by Playwright, prints every page of _toc.yml in reading order once MathJax has typeset
+it, and pypdf joins the pages into one file with a bookmark per page.
+
+Usage: python scripts/make_pdf.py [OUTPUT]   (default _build/pdf/lesson4-annotated.pdf)
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import shutil
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from booktoc import ROOT, toc_pages
+
+HTML = ROOT / "_build" / "html"
+DEFAULT_PDF = ROOT / "_build" / "pdf" / "lesson4-annotated.pdf"
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def print_pdf(site: Path = HTML, out: Path = DEFAULT_PDF) -> Path:
+    """Print every page of the built site to one PDF at ``out``; returns ``out``."""
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader, PdfWriter
+
+    if not (site / "intro.html").is_file():
+        raise SystemExit(f"no built site in {site}: run `make build` first")
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    writer = PdfWriter()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-sync"])
+            page = browser.new_page()
+            for name in toc_pages():
+                page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{name}.html",
+                          wait_until="networkidle")
+                page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+                              " ? MathJax.startup.promise.then(() => true) : true")
+                page.emulate_media(media="print")
+                # open every hidden solution so the PDF has them
+                page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+                data = page.pdf(format="A4", print_background=True,
+                                margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+                start = len(writer.pages)
+                for pdf_page in PdfReader(io.BytesIO(data)).pages:
+                    writer.add_page(pdf_page)
+                writer.add_outline_item(title=page.title().split(" — ")[0], page_number=start)
+            browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as f:
+        writer.write(f)
+    return out
+
+
+def main(argv: list[str]) -> int:
+    pdf = print_pdf(out=Path(argv[0]) if argv else DEFAULT_PDF)
+    print(f"wrote {pdf.relative_to(ROOT) if pdf.is_relative_to(ROOT) else pdf}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

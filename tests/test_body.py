@@ -1,0 +1,174 @@
+"""The body: the shipped pretrained weights (checked by sha256), small bodies and resnet bodies."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from lecnotes.body import (
+    RECIPE,
+    WEIGHTS,
+    freeze,
+    load_checkpoint,
+    out_channels,
+    pretrained_body,
+    recipe,
+    resnet_body,
+    sha256,
+    small_body,
+)
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    torch.manual_seed(0)
+    body = small_body((4, 8))
+    path = tmp_path / "body.pt"
+    torch.save(body.state_dict(), path)
+    return body, path
+
+
+def test_checkpoint_with_matching_sha256_loads(checkpoint):
+    body, path = checkpoint
+    state = load_checkpoint(path, sha256(path))
+    assert state.keys() == body.state_dict().keys()
+    for k, v in body.state_dict().items():
+        assert torch.equal(state[k], v), k
+
+
+def test_checkpoint_with_wrong_sha256_is_refused(checkpoint):
+    _, path = checkpoint
+    actual = sha256(path)
+    wrong = "0" * 64
+    with pytest.raises(ValueError, match="refusing") as err:
+        load_checkpoint(path, wrong)
+    assert actual in str(err.value) and wrong in str(err.value)
+
+
+def test_modified_checkpoint_is_refused(checkpoint):
+    _, path = checkpoint
+    expected = sha256(path)
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0x01  # one flipped bit
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="sha256"):
+        load_checkpoint(path, expected)
+
+
+def test_sha256_matches_hashlib(tmp_path):
+    import hashlib
+
+    path = tmp_path / "f"
+    data = bytes(range(256)) * 5000  # more than one 1 MiB chunk
+    path.write_bytes(data)
+    assert sha256(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_pretrained_body_with_a_recipe_naming_another_hash_is_refused(tmp_path):
+    info = recipe()
+    info["sha256"] = "f" * 64
+    fake = tmp_path / "recipe.json"
+    fake.write_text(json.dumps(info))
+    with pytest.raises(ValueError, match="refusing"):
+        pretrained_body(recipe_path=fake)
+
+
+def test_pretrained_body_with_other_weights_is_refused(tmp_path, checkpoint):
+    _, path = checkpoint
+    with pytest.raises(ValueError, match="refusing"):
+        pretrained_body(weights=path)
+
+
+@pytest.fixture(scope="module")
+def body():
+    return pretrained_body()
+
+
+def test_shipped_weights_match_their_recipe():
+    info = recipe()
+    assert sha256(WEIGHTS) == info["sha256"]
+    assert RECIPE.is_file()
+    for k in ("seed", "epochs", "channels", "source_valid_accuracy"):
+        assert k in info
+    assert WEIGHTS.stat().st_size < 5 * 2**20  # a few MB at most
+
+
+def test_pretrained_body_loads_the_shipped_weights(body):
+    stored = torch.load(WEIGHTS, weights_only=True)
+    state = body.state_dict()
+    assert state.keys() == stored.keys()
+    for k, v in stored.items():
+        assert torch.equal(state[k], v), k
+    torch.manual_seed(0)
+    random_body = small_body()
+    assert not torch.equal(random_body.state_dict()["0.0.weight"], state["0.0.weight"])
+
+
+def test_pretrained_body_is_frozen_and_in_eval_mode(body):
+    assert all(not p.requires_grad for p in body.parameters())
+    assert all(not m.training for m in body.modules())
+
+
+def test_pretrained_body_output_shape(body):
+    with torch.no_grad():
+        out = body(torch.zeros(3, 1, 28, 28))
+    assert out.shape == (3, 512, 3, 3)
+    assert (out >= 0).all()  # ends with ReLU
+
+
+def test_pretrained_body_is_deterministic_in_eval_mode(body):
+    x = torch.randn(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        a, b = body(x), body(x[:2])
+    torch.testing.assert_close(a[:2], b)  # eval mode: no batch statistics
+
+
+def test_small_body_default_shape_and_structure():
+    body = small_body()
+    assert len(body) == 4
+    assert body(torch.zeros(2, 1, 28, 28)).shape == (2, 512, 3, 3)
+    convs = [m for m in body.modules() if isinstance(m, nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(1, 32), (32, 64), (64, 128), (128, 512)]
+    assert all(c.bias is None for c in convs)
+    pools = [i for i, block in enumerate(body) if any(isinstance(m, nn.MaxPool2d) for m in block)]
+    assert pools == [0, 1, 2]  # the last block does not pool
+    assert [type(m) for m in body[0]] == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d]
+    assert [type(m) for m in body[3]] == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU]
+
+
+@pytest.mark.parametrize("channels, hw", [((8,), 28), ((8, 16), 14), ((4, 8, 16), 7), ((4, 8, 16, 32, 64), 1)])
+def test_small_body_shapes(channels, hw):
+    body = small_body(channels).eval()
+    assert body(torch.zeros(2, 1, 28, 28)).shape == (2, channels[-1], hw, hw)
+    assert out_channels(body) == channels[-1]
+
+
+def test_out_channels_restores_modes():
+    body = small_body((4, 8)).train()
+    assert out_channels(body) == 8
+    assert all(m.training for m in body.modules())
+
+
+def test_freeze():
+    body = small_body((4,)).train()
+    assert freeze(body) is body
+    assert not body.training and all(not p.requires_grad for p in body.parameters())
+
+
+def test_resnet18_body_shape_and_cut():
+    torch.manual_seed(0)
+    body = resnet_body("resnet18", weights=None).eval()
+    with torch.no_grad():
+        assert body(torch.zeros(1, 3, 64, 64)).shape == (1, 512, 2, 2)
+        assert body(torch.zeros(2, 3, 96, 96)).shape == (2, 512, 3, 3)
+    kinds = [type(m).__name__ for m in body]
+    assert kinds[:4] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
+    assert "AdaptiveAvgPool2d" not in kinds and "Linear" not in kinds
+    assert len(body) == 8
+
+
+@pytest.mark.parametrize("arch", ["vgg16", "resnet", "resnet18 ", "ResNet18", "", "densenet121"])
+def test_bad_arch(arch):
+    with pytest.raises(ValueError, match="arch must be one of"):
+        resnet_body(arch)

@@ -1,0 +1,179 @@
+"""Dropout from scratch: the share dropped, the rescaling, the modes, and agreement with nn.Dropout."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from lecnotes.dropout import Dropout, dropout, dropout_mask
+
+N = 1_000_000
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture(scope="module")
+def x():
+    # strictly positive, so a zero in the output can only come from dropping
+    return torch.rand(N, generator=gen(123)) + 0.5
+
+
+@pytest.mark.parametrize("p", [0.1, 0.25, 0.5, 0.8])
+def test_share_of_zeros_is_close_to_p(x, p):
+    out = dropout(x, p, generator=gen(1))
+    share = (out == 0).float().mean().item()
+    sigma = math.sqrt(p * (1 - p) / N)
+    assert abs(share - p) < 6 * sigma
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_mean_is_kept(x, p):
+    out = dropout(x, p, generator=gen(2))
+    assert out.mean().item() == pytest.approx(x.mean().item(), rel=0.01)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.75])
+def test_survivors_are_scaled_by_one_over_one_minus_p(x, p):
+    out = dropout(x, p, generator=gen(3))
+    kept = out != 0
+    assert kept.any() and (~kept).any()
+    torch.testing.assert_close(out[kept], x[kept] / (1 - p))
+
+
+def test_p_half_doubles_survivors_exactly():
+    out = dropout(torch.ones(1000), 0.5, generator=gen(4))
+    assert set(out.unique().tolist()) == {0.0, 2.0}
+
+
+def test_rescale_false_keeps_survivors_unscaled_and_shrinks_the_mean(x):
+    p = 0.4
+    out = dropout(x, p, rescale=False, generator=gen(5))
+    kept = out != 0
+    assert torch.equal(out[kept], x[kept])
+    assert out.mean().item() == pytest.approx((1 - p) * x.mean().item(), rel=0.01)
+
+
+def test_rescale_false_uses_the_same_mask():
+    a = dropout(torch.ones(100), 0.3, generator=gen(6))
+    b = dropout(torch.ones(100), 0.3, rescale=False, generator=gen(6))
+    assert torch.equal(a == 0, b == 0)
+
+
+def test_identity_when_not_training(x):
+    out = dropout(x, 0.5, training=False)
+    assert torch.equal(out, x)
+
+
+def test_identity_for_p_zero(x):
+    out = dropout(x, 0.0)
+    assert torch.equal(out, x)
+    assert torch.equal(dropout(x, 0, generator=gen(0)), x)
+
+
+def test_same_seeded_generator_gives_the_same_mask():
+    x = torch.randn(50, 40)
+    a = dropout(x, 0.5, generator=gen(7))
+    b = dropout(x, 0.5, generator=gen(7))
+    c = dropout(x, 0.5, generator=gen(8))
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+    assert torch.equal(dropout_mask((50, 40), 0.5, gen(7)), dropout_mask((50, 40), 0.5, gen(7)))
+
+
+def test_mask_keeps_with_probability_one_minus_p():
+    m = dropout_mask((N,), 0.3, gen(9))
+    assert m.dtype == torch.bool and m.shape == (N,)
+    assert m.float().mean().item() == pytest.approx(0.7, abs=0.003)
+
+
+def test_shape_and_dtype_are_kept():
+    x = torch.randn(3, 4, 5, dtype=torch.float64)
+    out = dropout(x, 0.5, generator=gen(0))
+    assert out.shape == x.shape and out.dtype == torch.float64
+
+
+def test_gradient_flows_only_through_survivors():
+    x = torch.ones(1000, requires_grad=True)
+    out = dropout(x, 0.25, generator=gen(10))
+    out.sum().backward()
+    torch.testing.assert_close(x.grad, (out != 0).float() / 0.75)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_statistically_agrees_with_torch_dropout(x, p):
+    torch.manual_seed(0)
+    theirs = nn.Dropout(p).train()(x)
+    ours = dropout(x, p, generator=gen(11))
+    share_theirs = (theirs == 0).float().mean().item()
+    share_ours = (ours == 0).float().mean().item()
+    assert abs(share_ours - share_theirs) < 0.005
+    assert ours.mean().item() == pytest.approx(theirs.mean().item(), rel=0.01)
+    # survivors are scaled the same way
+    torch.testing.assert_close(ours[ours != 0] / x[ours != 0], torch.full_like(x[ours != 0], 1 / (1 - p)))
+    torch.testing.assert_close(theirs[theirs != 0] / x[theirs != 0],
+                               torch.full_like(x[theirs != 0], 1 / (1 - p)))
+
+
+@pytest.mark.parametrize("p", [-0.1, 1, 1.0, 1.5, math.nan, True, False, "0.5", None])
+def test_bad_p(p):
+    with pytest.raises(ValueError, match="p must be a number with 0 <= p < 1"):
+        dropout(torch.ones(3), p)
+    with pytest.raises(ValueError, match="p must be"):
+        Dropout(p)
+    with pytest.raises(ValueError, match="p must be"):
+        dropout_mask((3,), p)
+
+
+def test_bad_p_refused_even_when_not_training():
+    with pytest.raises(ValueError):
+        dropout(torch.ones(3), 1.5, training=False)
+
+
+def test_module_train_and_eval():
+    torch.manual_seed(0)
+    d = Dropout(0.5)
+    assert d.training
+    x = torch.ones(10_000)
+    out = d(x)
+    assert set(out.unique().tolist()) == {0.0, 2.0}
+    assert 0.45 < (out == 0).float().mean().item() < 0.55
+    d.eval()
+    assert torch.equal(d(x), x)
+    d.train()
+    assert (d(x) == 0).any()
+
+
+def test_module_seeded_by_the_global_generator():
+    d = Dropout(0.3)
+    x = torch.ones(500)
+    torch.manual_seed(42)
+    a = d(x)
+    torch.manual_seed(42)
+    b = d(x)
+    assert torch.equal(a, b)
+
+
+def test_module_rescale_false():
+    torch.manual_seed(0)
+    out = Dropout(0.5, rescale=False)(torch.ones(1000))
+    assert set(out.unique().tolist()) == {0.0, 1.0}
+
+
+def test_module_repr():
+    assert repr(Dropout(0.5)) == "Dropout(p=0.5)"
+    assert repr(Dropout(0.2, rescale=False)) == "Dropout(p=0.2, rescale=False)"
+    assert repr(Dropout(0)) == "Dropout(p=0.0)"
+    assert Dropout().p == 0.5
+
+
+def test_module_in_a_sequential_follows_model_mode():
+    model = nn.Sequential(nn.Identity(), Dropout(0.9))
+    x = torch.ones(1000)
+    model.eval()
+    assert torch.equal(model(x), x)
+    model.train()
+    torch.manual_seed(0)
+    assert (model(x) == 0).float().mean().item() > 0.8

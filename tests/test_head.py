@@ -1,0 +1,239 @@
+"""custom_head: fastai 0.7's exact layer sequence, and clear errors where 0.7 had none."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from lecnotes.head import custom_head, default_ps, n_params, resolve_ps
+
+
+def describe(head: nn.Sequential) -> list[tuple]:
+    """The head as a list of (type, size or p) tuples, easy to compare exactly."""
+    out = []
+    for m in head:
+        if isinstance(m, nn.BatchNorm1d):
+            out.append(("BatchNorm1d", m.num_features))
+        elif isinstance(m, nn.Dropout):
+            out.append(("Dropout", m.p))
+        elif isinstance(m, nn.Linear):
+            out.append(("Linear", m.in_features, m.out_features))
+        elif isinstance(m, nn.ReLU):
+            out.append(("ReLU",))
+        elif isinstance(m, nn.LogSoftmax):
+            out.append(("LogSoftmax", m.dim))
+        else:
+            out.append((type(m).__name__,))
+    return out
+
+
+LECTURE_HEAD = [
+    ("BatchNorm1d", 1024), ("Dropout", 0.25), ("Linear", 1024, 512), ("ReLU",),
+    ("BatchNorm1d", 512), ("Dropout", 0.5), ("Linear", 512, 5), ("LogSoftmax", 1),
+]
+
+
+def test_default_is_the_lecture_head():
+    assert describe(custom_head(1024, 5)) == LECTURE_HEAD
+
+
+def test_explicit_lecture_arguments_give_the_same_head():
+    assert describe(custom_head(1024, 5, xtra_fc=[512], ps=[0.25, 0.5])) == LECTURE_HEAD
+
+
+def test_default_ps_rule():
+    assert default_ps([512]) == [0.25, 0.5]
+    assert default_ps([]) == [0.5]
+    assert default_ps([512, 256, 128]) == [0.25, 0.25, 0.25, 0.5]
+
+
+def test_default_ps_with_two_extra_layers():
+    assert describe(custom_head(64, 3, xtra_fc=[32, 16])) == [
+        ("BatchNorm1d", 64), ("Dropout", 0.25), ("Linear", 64, 32), ("ReLU",),
+        ("BatchNorm1d", 32), ("Dropout", 0.25), ("Linear", 32, 16), ("ReLU",),
+        ("BatchNorm1d", 16), ("Dropout", 0.5), ("Linear", 16, 3), ("LogSoftmax", 1),
+    ]
+
+
+def test_scalar_ps_applies_to_every_layer():
+    assert describe(custom_head(1024, 10, xtra_fc=[512, 256], ps=0.3)) == [
+        ("BatchNorm1d", 1024), ("Dropout", 0.3), ("Linear", 1024, 512), ("ReLU",),
+        ("BatchNorm1d", 512), ("Dropout", 0.3), ("Linear", 512, 256), ("ReLU",),
+        ("BatchNorm1d", 256), ("Dropout", 0.3), ("Linear", 256, 10), ("LogSoftmax", 1),
+    ]
+
+
+def test_list_ps_gives_one_p_per_layer_in_order():
+    assert describe(custom_head(100, 4, xtra_fc=[50, 20], ps=[0.1, 0.2, 0.7])) == [
+        ("BatchNorm1d", 100), ("Dropout", 0.1), ("Linear", 100, 50), ("ReLU",),
+        ("BatchNorm1d", 50), ("Dropout", 0.2), ("Linear", 50, 20), ("ReLU",),
+        ("BatchNorm1d", 20), ("Dropout", 0.7), ("Linear", 20, 4), ("LogSoftmax", 1),
+    ]
+
+
+def test_tuple_ps_is_a_list_not_a_scalar():
+    # fastai 0.7 treated a tuple as a scalar; here it is one p per layer, like a list.
+    from_tuple = describe(custom_head(1024, 5, xtra_fc=[512], ps=(0.1, 0.6)))
+    assert from_tuple == describe(custom_head(1024, 5, xtra_fc=[512], ps=[0.1, 0.6]))
+    assert [d[1] for d in from_tuple if d[0] == "Dropout"] == [0.1, 0.6]
+
+
+def test_tuple_ps_of_wrong_length_is_refused():
+    with pytest.raises(ValueError, match="ps"):
+        custom_head(1024, 5, xtra_fc=[512], ps=(0.1,))
+
+
+def test_tuple_xtra_fc_is_accepted():
+    assert describe(custom_head(1024, 5, xtra_fc=(512,))) == LECTURE_HEAD
+
+
+def test_empty_xtra_fc_gives_the_smallest_head():
+    assert describe(custom_head(1024, 7, xtra_fc=[])) == [
+        ("BatchNorm1d", 1024), ("Dropout", 0.5), ("Linear", 1024, 7), ("LogSoftmax", 1),
+    ]
+
+
+def test_empty_xtra_fc_with_scalar_and_list_ps():
+    assert describe(custom_head(1024, 7, xtra_fc=[], ps=0.2))[1] == ("Dropout", 0.2)
+    assert describe(custom_head(1024, 7, xtra_fc=[], ps=[0.3]))[1] == ("Dropout", 0.3)
+
+
+def test_p_zero_leaves_dropout_out():
+    assert describe(custom_head(1024, 5, ps=0)) == [
+        ("BatchNorm1d", 1024), ("Linear", 1024, 512), ("ReLU",),
+        ("BatchNorm1d", 512), ("Linear", 512, 5), ("LogSoftmax", 1),
+    ]
+    assert describe(custom_head(1024, 5, ps=0.0)) == describe(custom_head(1024, 5, ps=0))
+
+
+def test_p_zero_in_a_list_leaves_only_that_dropout_out():
+    assert describe(custom_head(1024, 5, ps=[0.0, 0.5])) == [
+        ("BatchNorm1d", 1024), ("Linear", 1024, 512), ("ReLU",),
+        ("BatchNorm1d", 512), ("Dropout", 0.5), ("Linear", 512, 5), ("LogSoftmax", 1),
+    ]
+    assert describe(custom_head(1024, 5, ps=[0.25, 0])) == [
+        ("BatchNorm1d", 1024), ("Dropout", 0.25), ("Linear", 1024, 512), ("ReLU",),
+        ("BatchNorm1d", 512), ("Linear", 512, 5), ("LogSoftmax", 1),
+    ]
+
+
+def test_head_uses_torch_dropout_modules_with_float_p():
+    head = custom_head(1024, 5, ps=[1 / 4, 1 / 2])
+    drops = [m for m in head if isinstance(m, nn.Dropout)]
+    assert [type(d) for d in drops] == [nn.Dropout, nn.Dropout]
+    assert all(isinstance(d.p, float) for d in drops)
+
+
+def test_resolve_ps():
+    assert resolve_ps(None, [512]) == [0.25, 0.5]
+    assert resolve_ps(0.1, [512, 256]) == [0.1, 0.1, 0.1]
+    assert resolve_ps((0.1, 0.2), [8]) == [0.1, 0.2]
+    assert resolve_ps(0, []) == [0.0]
+
+
+def test_output_shape_and_log_probabilities():
+    torch.manual_seed(0)
+    head = custom_head(1024, 5).eval()
+    x = torch.randn(8, 1024)
+    out = head(x)
+    assert out.shape == (8, 5)
+    assert (out <= 0).all()
+    torch.testing.assert_close(out.exp().sum(1), torch.ones(8))
+
+
+def test_output_shape_in_train_mode_and_small_head():
+    torch.manual_seed(0)
+    head = custom_head(6, 3, xtra_fc=[], ps=0.5).train()
+    out = head(torch.randn(4, 6))
+    assert out.shape == (4, 3)
+    torch.testing.assert_close(out.exp().sum(1), torch.ones(4))
+
+
+def test_parameter_count_of_the_lecture_head():
+    # BatchNorm1d(1024): 2048; Linear(1024, 512): 524800; BatchNorm1d(512): 1024; Linear(512, 5): 2565
+    assert n_params(custom_head(1024, 5)) == 2048 + 524800 + 1024 + 2565
+
+
+# ---- bad inputs: ValueError naming the argument ----
+
+@pytest.mark.parametrize("ps", [[0.5], [], [0.25, 0.25, 0.5], [0.1, 0.2, 0.3, 0.4]])
+def test_ps_list_of_wrong_length(ps):
+    with pytest.raises(ValueError, match=r"ps has \d+ value") as err:
+        custom_head(1024, 5, xtra_fc=[512], ps=ps)
+    assert "xtra_fc" in str(err.value)  # says what the length must match
+
+
+def test_ps_list_too_short_for_empty_xtra_fc():
+    with pytest.raises(ValueError, match="ps"):
+        custom_head(1024, 5, xtra_fc=[], ps=[])
+    with pytest.raises(ValueError, match="ps"):
+        custom_head(1024, 5, xtra_fc=[], ps=[0.1, 0.5])
+
+
+@pytest.mark.parametrize("p", [-0.1, -1, 1, 1.0, 1.5, math.nan, math.inf, -math.inf])
+def test_scalar_p_out_of_range(p):
+    with pytest.raises(ValueError, match=r"ps must be a number with 0 <= p < 1"):
+        custom_head(1024, 5, ps=p)
+
+
+@pytest.mark.parametrize("p", [-0.01, 1, 2.0, math.nan])
+def test_list_p_out_of_range_names_its_position(p):
+    with pytest.raises(ValueError, match=r"ps\[1\]"):
+        custom_head(1024, 5, ps=[0.25, p])
+    with pytest.raises(ValueError, match=r"ps\[0\]"):
+        custom_head(1024, 5, ps=(p, 0.5))
+
+
+@pytest.mark.parametrize("p", ["0.5", b"0", None, object(), [0.5, "x"]])
+def test_p_not_a_number(p):
+    ps = p if isinstance(p, list) else [0.25, p]
+    with pytest.raises(ValueError, match="ps"):
+        custom_head(1024, 5, ps=ps)
+
+
+@pytest.mark.parametrize("p", ["0.5", {"p": 0.5}, {0.5}])
+def test_scalar_ps_not_a_number(p):
+    with pytest.raises(ValueError, match="ps"):
+        custom_head(1024, 5, ps=p)
+
+
+@pytest.mark.parametrize("p", [True, False])
+def test_bool_p_is_refused(p):
+    with pytest.raises(ValueError, match="ps"):
+        custom_head(1024, 5, ps=p)
+    with pytest.raises(ValueError, match=r"ps\[0\]"):
+        custom_head(1024, 5, ps=[p, 0.5])
+
+
+@pytest.mark.parametrize("size", [0, -1, -512, 512.0, 1.5, True, False, "512", None])
+def test_bad_xtra_fc_size(size):
+    with pytest.raises(ValueError, match=r"xtra_fc\[1\] must be a positive integer"):
+        custom_head(1024, 5, xtra_fc=[256, size], ps=0.5)
+
+
+@pytest.mark.parametrize("n", [0, -3, 1024.0, True, "1024", None])
+def test_bad_n_features(n):
+    with pytest.raises(ValueError, match="n_features must be a positive integer"):
+        custom_head(n, 5)
+
+
+@pytest.mark.parametrize("n", [0, -5, 5.0, True, "5", None])
+def test_bad_n_classes(n):
+    with pytest.raises(ValueError, match="n_classes must be a positive integer"):
+        custom_head(1024, n)
+
+
+@pytest.mark.parametrize("xtra_fc", [512, 512.0, "512", {512}, {"a": 512}, torch.tensor([512])])
+def test_xtra_fc_not_a_list(xtra_fc):
+    with pytest.raises(ValueError, match="xtra_fc must be a list"):
+        custom_head(1024, 5, xtra_fc=xtra_fc)
+
+
+def test_errors_say_what_is_allowed():
+    with pytest.raises(ValueError) as err:
+        custom_head(1024, 5, ps=[0.5])
+    assert "[0.25, 0.5]" in str(err.value)  # the default it could have used
+    with pytest.raises(ValueError) as err:
+        custom_head(1024, 5, ps=1.2)
+    assert "1.2" in str(err.value)

@@ -1,0 +1,268 @@
+"""The learner: only the head trains, precompute changes speed not results, and runs repeat exactly.
+
+Uses the real target task (500 training and 5000 validation images). The body's forward pass
+over them is the expensive part, so the activation cache lives in one module-scoped folder and
+is computed once; tests that run the body on every batch (precompute=False) use a small slice.
+"""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from lecnotes.body import pretrained_body, small_body
+from lecnotes.data import Task, target_task
+from lecnotes.head import n_params
+from lecnotes.learner import History, Learner
+
+
+@pytest.fixture(scope="module")
+def task() -> Task:
+    return target_task()
+
+
+@pytest.fixture(scope="module")
+def small(task) -> Task:
+    """A slice of the target task: 160 training and 400 validation images."""
+    return Task("small", task.train_x[:160], task.train_y[:160], task.valid_x[:400], task.valid_y[:400],
+                task.classes, task.transform)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("activations")
+
+
+def snapshot(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def bn_stats(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in module.state_dict().items()
+            if k.endswith(("running_mean", "running_var", "num_batches_tracked"))}
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+@pytest.fixture(scope="module")
+def fitted(task, cache):
+    """A learner trained 3 epochs with precompute=True, with snapshots from before training."""
+    learn = Learner.pretrained(task, cache_dir=cache, progress=False)
+    body_before, head_before = snapshot(learn.body), snapshot(learn.head)
+    learn.fit(3, 1e-3)
+    return learn, body_before, head_before
+
+
+def test_precompute_fit_leaves_the_body_bitwise_unchanged(fitted):
+    learn, body_before, _ = fitted
+    assert_same(snapshot(learn.body), body_before)  # weights and BatchNorm running statistics
+
+
+def test_precompute_body_is_frozen(fitted):
+    learn, _, _ = fitted
+    assert all(not p.requires_grad for p in learn.body.parameters())
+    assert all(not m.training for m in learn.body.modules())
+    assert n_params(learn.body, trainable_only=True) == 0
+    assert n_params(learn.head, trainable_only=True) == n_params(learn.head) > 0
+
+
+def test_precompute_fit_trains_every_head_parameter(fitted):
+    learn, _, head_before = fitted
+    after = snapshot(learn.head)
+    for name, p in learn.head.named_parameters():
+        assert not torch.equal(after[name], head_before[name]), f"{name} did not train"
+    for name in bn_stats(learn.head):
+        assert not torch.equal(after[name], head_before[name]), f"{name} did not update"
+
+
+def test_fit_learns_the_task(fitted):
+    learn, _, _ = fitted
+    hist = learn.history
+    assert len(hist) == 3
+    assert hist.valid_acc[-1] > 0.7
+    assert hist.valid_loss[-1] < math.log(5)  # better than guessing among 5 classes
+    assert all(0 <= a <= 1 for a in hist.valid_acc)
+    assert not learn.head.training  # left in eval mode
+    assert learn.cache_hits.keys() == {"train", "valid"}
+    assert learn.activations("train").shape == (500, 1024)
+    assert learn.activations("valid").shape == (5000, 1024)
+
+
+def test_evaluate_matches_the_recorded_validation_loss(fitted):
+    learn, _, _ = fitted
+    loss, acc = learn.evaluate("valid")
+    assert loss == pytest.approx(learn.history.valid_loss[-1], abs=1e-6)
+    assert acc == learn.history.valid_acc[-1]
+
+
+def test_evaluate_train_mode_leaves_the_head_alone(fitted):
+    learn, _, _ = fitted
+    before = snapshot(learn.head)
+    eval_loss, _ = learn.evaluate("train", mode="eval")
+    train_loss, _ = learn.evaluate("train", mode="train")
+    learn.evaluate("valid", mode="train")
+    assert_same(snapshot(learn.head), before)  # running statistics did not move
+    assert not learn.head.training
+    assert train_loss != eval_loss  # it really ran with dropout on and batch statistics
+
+
+def test_repr_shows_the_head(fitted):
+    learn, _, _ = fitted
+    assert repr(learn) == repr(learn.head)
+    text = repr(learn)
+    assert "BatchNorm1d(1024" in text and "Linear(in_features=1024, out_features=512" in text
+    assert "Dropout(p=0.25" in text and "LogSoftmax" in text
+
+
+def test_model_is_body_pool_head(fitted):
+    learn, _, _ = fitted
+    model = learn.model
+    assert model[0] is learn.body and model[2] is learn.head
+    with torch.no_grad():
+        out = model.eval()(learn.data.transform(learn.data.valid_x[:4]))
+    assert out.shape == (4, 5)
+    torch.testing.assert_close(out, learn.head(learn.activations("valid")[:4]), atol=1e-5, rtol=1e-5)
+
+
+def test_same_seed_gives_bit_identical_history(task, cache):
+    runs = []
+    for _ in range(2):
+        learn = Learner.pretrained(task, cache_dir=cache, seed=0, progress=False)
+        learn.fit(3, 1e-3)
+        runs.append((learn.history, snapshot(learn.head)))
+    assert runs[0][0] == runs[1][0]  # dataclass equality: every float identical
+    assert_same(runs[0][1], runs[1][1])
+    other = Learner.pretrained(task, cache_dir=cache, seed=1, progress=False)
+    other.fit(3, 1e-3)
+    assert other.history.train_loss != runs[0][0].train_loss
+
+
+def test_results_do_not_depend_on_the_global_random_state(small, tmp_path):
+    hists = []
+    for noise in (0, 1000):
+        learn = Learner(pretrained_body(), small, cache_dir=tmp_path, seed=0, progress=False)
+        torch.rand(noise)  # another cell using the global generator
+        learn.fit(2, 1e-3)
+        hists.append(learn.history)
+    assert hists[0] == hists[1]
+
+
+def test_history_grows_across_fit_calls(small, tmp_path):
+    learn = Learner(pretrained_body(), small, cache_dir=tmp_path, progress=False)
+    hist = learn.fit(2, 1e-3)
+    assert isinstance(hist, History) and hist is learn.history
+    assert (len(hist.train_loss), len(hist.valid_loss), len(hist.valid_acc)) == (2, 2, 2)
+    first = list(hist.train_loss)
+    learn.fit(1, 1e-3)
+    assert (len(hist), len(hist.valid_loss), len(hist.valid_acc)) == (3, 3, 3)
+    assert hist.train_loss[:2] == first
+    assert hist.train_loss_eval == []
+    learn.fit(2, 5e-4, eval_train=True)
+    assert len(hist) == 5 and len(hist.train_loss_eval) == 2
+    assert len(hist.table().splitlines()) == 6
+
+
+def test_precompute_true_and_false_agree(small, tmp_path):
+    hists = {}
+    for precompute in (True, False):
+        learn = Learner(pretrained_body(), small, precompute=precompute, cache_dir=tmp_path, seed=0,
+                        progress=False)
+        body_before = snapshot(learn.body)
+        learn.fit(1, 1e-3)
+        assert_same(snapshot(learn.body), body_before)
+        hists[precompute] = learn.history
+    assert list(tmp_path.iterdir()), "precompute=True should have cached activations"
+    assert hists[True].valid_loss[0] == pytest.approx(hists[False].valid_loss[0], abs=1e-3)
+    assert hists[True].train_loss[0] == pytest.approx(hists[False].train_loss[0], abs=1e-3)
+    assert hists[True].valid_acc[0] == pytest.approx(hists[False].valid_acc[0], abs=0.01)
+
+
+def test_precompute_false_keeps_the_body_frozen_and_writes_no_cache(small, tmp_path):
+    learn = Learner(pretrained_body(), small, precompute=False, cache_dir=tmp_path, progress=False)
+    learn.fit(1, 1e-3)
+    assert all(not m.training for m in learn.body.modules())
+    assert all(not p.requires_grad for p in learn.body.parameters())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_second_learner_reads_the_cache(small, tmp_path):
+    a = Learner(pretrained_body(), small, cache_dir=tmp_path, progress=False)
+    a.fit(1, 1e-3)
+    b = Learner(pretrained_body(), small, cache_dir=tmp_path, progress=False)
+    b.fit(1, 1e-3)
+    assert a.cache_hits == {"train": False, "valid": False}
+    assert b.cache_hits == {"train": True, "valid": True}
+    assert a.history == b.history
+
+
+def test_custom_head_arguments_are_passed_on(small, tmp_path):
+    learn = Learner(pretrained_body(), small, xtra_fc=[], ps=0, cache_dir=tmp_path, progress=False)
+    assert [type(m) for m in learn.head] == [nn.BatchNorm1d, nn.Linear, nn.LogSoftmax]
+    assert learn.head[1].in_features == 1024 and learn.head[1].out_features == 5
+    assert learn.n_features == 1024
+
+
+def test_fit_is_silent_without_progress(small, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LECNOTES_PROGRESS", "0")
+    capsys.readouterr()
+    learn = Learner(pretrained_body(), small, cache_dir=tmp_path)
+    learn.fit(2, 1e-3)
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+
+
+def test_progress_bar_goes_to_stderr_when_asked(small, tmp_path, monkeypatch, capsys):
+    # the counterpart of the test above: the capture does see a bar when there is one
+    monkeypatch.setenv("LECNOTES_PROGRESS", "1")
+    learn = Learner(pretrained_body(), small, cache_dir=tmp_path)
+    capsys.readouterr()
+    learn.fit(2, 1e-3)
+    out, err = capsys.readouterr()
+    assert out == "" and "epoch" in err
+
+
+@pytest.mark.parametrize("bs", [0, -1, 2.5, True, "64", None])
+def test_bad_bs(small, bs):
+    with pytest.raises(ValueError, match="bs must be a positive integer"):
+        Learner(small_body((4,)), small, bs=bs)
+
+
+@pytest.fixture(scope="module")
+def tiny(small, tmp_path_factory):
+    """A cheap learner for argument checks: an untrained 4-channel body."""
+    return Learner(small_body((4,)), small, cache_dir=tmp_path_factory.mktemp("tiny"), progress=False)
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 1.5, 2.0, True, "3", None])
+def test_bad_epochs(tiny, epochs):
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        tiny.fit(epochs, 1e-3)
+    assert len(tiny.history) == 0
+
+
+@pytest.mark.parametrize("lr", [0, -1e-3, math.nan, math.inf, "1e-3", None, True])
+def test_bad_lr(tiny, lr):
+    with pytest.raises(ValueError, match="lr must be a positive number"):
+        tiny.fit(1, lr)
+    assert len(tiny.history) == 0
+
+
+@pytest.mark.parametrize("precompute", [True, False])
+@pytest.mark.parametrize("split", ["test", "training", "validation", ""])
+def test_bad_split(small, tmp_path, precompute, split):
+    learn = Learner(small_body((4,)), small, precompute=precompute, cache_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="split must be"):
+        learn.evaluate(split)
+    with pytest.raises(ValueError, match="split must be"):
+        learn.activations(split)
+
+
+@pytest.mark.parametrize("mode", ["training", "valid", "", None])
+def test_bad_mode(tiny, mode):
+    with pytest.raises(ValueError, match="mode must be"):
+        tiny.evaluate("valid", mode=mode)

@@ -1,0 +1,101 @@
+"""The book's figures: every one has a title and labelled axes; spread charts show one band per series."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+
+from lecnotes.plots import image_grid, line_chart, spread_chart
+
+
+def labels(ax) -> tuple[str, str, str]:
+    return ax.get_title(), ax.get_xlabel(), ax.get_ylabel()
+
+
+def test_line_chart():
+    fig = line_chart({"train": [1.0, 0.5, 0.25], "valid": [1.2, 0.8, 0.9]}, "Loss per epoch", "epoch", "loss")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert labels(ax) == ("Loss per epoch", "epoch", "loss")
+    assert len(ax.lines) == 2
+    assert list(ax.lines[0].get_xdata()) == [1, 2, 3]  # default x is 1, 2, ...
+    assert list(ax.lines[1].get_ydata()) == [1.2, 0.8, 0.9]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "valid"]
+
+
+def test_line_chart_lines_differ_by_more_than_colour():
+    fig = line_chart({str(i): [i, i + 1] for i in range(4)}, "t", "x", "y")
+    styles = {(line.get_linestyle(), line.get_marker()) for line in fig.axes[0].lines}
+    assert len(styles) == 4  # readable in grey print
+
+
+def test_line_chart_custom_x_and_single_series():
+    fig = line_chart({"acc": [0.5, 0.7]}, "Accuracy", "p", "accuracy", x=[0.1, 0.5])
+    ax = fig.axes[0]
+    assert list(ax.lines[0].get_xdata()) == [0.1, 0.5]
+    assert ax.get_legend() is None  # one series: no legend needed
+
+
+def test_figures_are_closed():
+    before = plt.get_fignums()
+    line_chart({"a": [1, 2]}, "t", "x", "y")
+    spread_chart({"a": torch.rand(2, 3)}, "t", "x", "y")
+    image_grid(torch.rand(1, 2, 4, 4), "t")
+    assert plt.get_fignums() == before
+
+
+def test_spread_chart_band_per_series():
+    a = torch.tensor([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0], [2.0, 5.0, 2.0]])
+    b = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    fig = spread_chart({"p=0": a, "p=0.5": b}, "Validation loss", "epoch", "loss")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert labels(ax) == ("Validation loss", "epoch", "loss")
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 2 and len(ax.lines) == 2
+    # the line is the mean over seeds
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), a.mean(0).numpy())
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.5, 0.5, 0.5])
+    # the band spans min to max over seeds
+    ys = bands[0].get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(1.0) and ys.max() == pytest.approx(5.0)
+    ys = bands[1].get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(0.0) and ys.max() == pytest.approx(1.0)
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[0].startswith("p=0 (mean of 3") and texts[1].startswith("p=0.5 (mean of 2")
+
+
+def test_spread_chart_band_has_the_series_colour():
+    fig = spread_chart({"a": torch.rand(2, 4), "b": torch.rand(2, 4)}, "t", "x", "y")
+    ax = fig.axes[0]
+    for band, line in zip(ax.collections, ax.lines, strict=True):
+        np.testing.assert_allclose(band.get_facecolor()[0][:3],
+                                   plt.matplotlib.colors.to_rgb(line.get_color()))
+    assert ax.lines[0].get_color() != ax.lines[1].get_color()
+
+
+def test_spread_chart_custom_x_and_log_scale():
+    fig = spread_chart({"a": [[1.0, 2.0], [2.0, 3.0]]}, "t", "lr", "loss", x=[1e-3, 1e-2], xscale="log")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert list(ax.lines[0].get_xdata()) == [1e-3, 1e-2]
+
+
+def test_image_grid():
+    images = torch.rand(2, 3, 8, 8)
+    fig = image_grid(images, "Some images", row_labels=["a", "b"], col_labels=["x", "y", "z"],
+                     xlabel="column", ylabel="row")
+    assert isinstance(fig, Figure)
+    assert fig.get_suptitle() == "Some images"
+    assert fig.get_supxlabel() == "column" and fig.get_supylabel() == "row"
+    assert len(fig.axes) == 6
+    assert [fig.axes[c].get_title() for c in range(3)] == ["x", "y", "z"]
+    assert [fig.axes[r * 3].get_ylabel() for r in range(2)] == ["a", "b"]
+    np.testing.assert_allclose(fig.axes[4].images[0].get_array(), images[1, 1].numpy())
+
+
+def test_image_grid_single_cell():
+    fig = image_grid(torch.zeros(1, 1, 4, 4, dtype=torch.uint8), "One")
+    assert fig.get_suptitle() == "One" and len(fig.axes) == 1
