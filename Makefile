@@ -14,7 +14,7 @@ unexport MPLBACKEND
 # No progress bars in anything stored or compared.
 export LECNOTES_PROGRESS := 0
 
-.PHONY: help setup data browser book build serve test lint execute pretrain lab pdf publish clean
+.PHONY: help setup data browser book build serve test lint execute pretrain lab pdf bench publish clean
 
 help:
 	@echo "make book     set up, build the site and serve it on http://127.0.0.1:$(PORT)"
@@ -22,6 +22,7 @@ help:
 	@echo "make execute  re-run every chapter in a fresh kernel and store its outputs (authors)"
 	@echo "make pretrain re-train the small body on the source task (authors)"
 	@echo "make lab      open the chapters in JupyterLab"
+	@echo "make bench    measure the book's speed: prints a table, writes bench/latest.json"
 	@echo "make pdf      one PDF of the whole book: _build/pdf/lesson4-annotated.pdf"
 	@echo "make publish  build and push the site to the gh-pages branch by hand (ghp-import)"
 
@@ -65,6 +66,9 @@ pretrain: setup
 lab: setup
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,lab]'
 	$(BIN)/jupyter lab chapters/
+
+bench: setup
+	$(BIN)/python scripts/bench.py
 
 pdf: build
 	$(BIN)/python scripts/make_pdf.py

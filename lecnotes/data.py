@@ -31,6 +31,7 @@ import os
 import struct
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,7 +209,9 @@ class Task:
         train_x, valid_x: ``uint8 [N, 28, 28]`` images.
         train_y, valid_y: ``int64 [N]`` labels, renumbered to ``0..C-1``.
         classes: the class names, indexed by the renumbered label.
-        transform: applied to images before they enter the body.
+        transform: applied to a batch of images before it enters the body; its ``repr`` is
+            part of the activation cache's key (:class:`Normalize` here, ImageNet
+            normalisation for photos).
     """
 
     name: str
@@ -217,7 +220,7 @@ class Task:
     valid_x: torch.Tensor
     valid_y: torch.Tensor
     classes: tuple[str, ...]
-    transform: Normalize
+    transform: Callable[[torch.Tensor], torch.Tensor]
 
     @property
     def c(self) -> int:

@@ -90,6 +90,8 @@ class Learner:
         cache_dir: where activations are cached (default ``~/.cache/lecnotes/activations``).
         progress: show a tqdm bar during ``fit``; default: only when run interactively and
             ``$LECNOTES_PROGRESS`` is not ``0``.
+        device: where the body and the head run (``"cpu"``, ``"cuda"``, ``"mps"``; default the
+            CPU); see :func:`lecnotes.photos.pick_device`. Cached activations live on the CPU.
 
     Example:
         >>> from lecnotes.data import target_task
@@ -102,10 +104,12 @@ class Learner:
     def __init__(self, body: nn.Module, data: Task, head: nn.Module | None = None,
                  xtra_fc: list[int] | None = None, ps: float | list[float] | None = None,
                  precompute: bool = True, bs: int = 64, seed: int = 0,
-                 cache_dir: str | Path | None = None, progress: bool | None = None) -> None:
+                 cache_dir: str | Path | None = None, progress: bool | None = None,
+                 device: torch.device | str | None = None) -> None:
         if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
             raise ValueError(f"bs must be a positive integer (the mini-batch size), got {bs!r}")
-        self.body = freeze(body)
+        self.device = torch.device(device or "cpu")
+        self.body = freeze(body).to(self.device)
         self.pool = concat_pool()
         self.data = data
         self.precompute = bool(precompute)
@@ -116,6 +120,7 @@ class Learner:
             torch.manual_seed(seed)
             self.n_features = int(self.features(data.train_x[:2]).shape[1])
             self.head = head if head is not None else custom_head(self.n_features, data.c, xtra_fc, ps)
+            self.head.to(self.device)
             self._rng_state = torch.get_rng_state()
         self._shuffle = torch.Generator().manual_seed(seed)
         self._cache: dict[str, torch.Tensor] = {}
@@ -145,7 +150,8 @@ class Learner:
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """Pooled body activations for raw images, computed now (no cache). ``[N, n_features]``."""
-        return compute_activations(nn.Sequential(self.body, self.pool), images, self.data.transform)
+        return compute_activations(nn.Sequential(self.body, self.pool), images, self.data.transform,
+                                   device=self.device)
 
     def activations(self, split: str) -> torch.Tensor:
         """Cached pooled activations of the ``"train"`` or ``"valid"`` images: ``[N, n_features]``."""
@@ -154,19 +160,19 @@ class Learner:
         if split not in self._cache:
             images = self.data.train_x if split == "train" else self.data.valid_x
             feats, hit = cached_activations(nn.Sequential(self.body, self.pool), images,
-                                            self.data.transform, self.cache_dir)
+                                            self.data.transform, self.cache_dir, self.device)
             self._cache[split], self.cache_hits[split] = feats, hit
         return self._cache[split]
 
     def _inputs(self, split: str, idx: torch.Tensor) -> torch.Tensor:
         if self.precompute:
-            return self.activations(split)[idx]
+            return self.activations(split)[idx].to(self.device)
         images = self.data.train_x if split == "train" else self.data.valid_x
         with torch.no_grad():
-            return self.pool(self.body(self.data.transform(images[idx])))
+            return self.pool(self.body(self.data.transform(images[idx]).to(self.device)))
 
     def _labels(self, split: str) -> torch.Tensor:
-        return self.data.train_y if split == "train" else self.data.valid_y
+        return (self.data.train_y if split == "train" else self.data.valid_y).to(self.device)
 
     @torch.no_grad()
     def evaluate(self, split: str = "valid", mode: str = "eval") -> tuple[float, float]:
@@ -182,6 +188,8 @@ class Learner:
         """
         if mode not in ("eval", "train"):
             raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
+        if split not in ("train", "valid"):
+            raise ValueError(f"split must be 'train' or 'valid', got {split!r}")
         y = self._labels(split)
         # a copy in train mode, so BatchNorm's running statistics of the real head never move
         head = copy.deepcopy(self.head).train() if mode == "train" else self.head.eval()
@@ -211,7 +219,7 @@ class Learner:
         """
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"lr must be a positive number (the learning rate), got {lr!r}")
         params = [p for p in self.head.parameters() if p.requires_grad]
         if not hasattr(self, "_opt") or self._opt_lr != (lr, wd):

@@ -57,16 +57,27 @@ def cache_key(model: nn.Module, images: torch.Tensor, transform: Callable) -> st
     return h.hexdigest()
 
 
+def default_batch_size(images: torch.Tensor) -> int:
+    """500 small images at a time, fewer large ones (about 2 million input values a batch)."""
+    per_image = max(1, images[0].numel()) if len(images) else 1
+    return max(16, min(500, 2_000_000 // per_image))
+
+
 @torch.no_grad()
 def compute_activations(model: nn.Module, images: torch.Tensor, transform: Callable,
-                        batch_size: int = 500) -> torch.Tensor:
-    """Run ``model`` (in eval mode) over ``transform(images)`` in batches.
+                        batch_size: int | None = None,
+                        device: torch.device | str | None = None) -> torch.Tensor:
+    """Run ``model`` (in eval mode) over ``transform(images)`` in batches, on ``device``.
+
+    The model must already be on ``device``; the result comes back to the CPU.
 
     Shape: ``images`` ``[N, ...]`` to ``[N, F]`` (whatever the model outputs per image).
     """
+    bs = batch_size or default_batch_size(images)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
-    outs = [model(transform(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
+    outs = [model(transform(images[i : i + bs]).to(device or "cpu")).cpu()
+            for i in range(0, len(images), bs)]
     for m, training in modes:  # restore each submodule's own mode
         m.training = training
     return torch.cat(outs)
@@ -99,7 +110,8 @@ def _write(path: Path, key: str, feats: torch.Tensor) -> None:
 
 
 def cached_activations(model: nn.Module, images: torch.Tensor, transform: Callable,
-                       cache_dir: str | Path | None = None) -> tuple[torch.Tensor, bool]:
+                       cache_dir: str | Path | None = None,
+                       device: torch.device | str | None = None) -> tuple[torch.Tensor, bool]:
     """Activations of ``model`` on ``images``, from the cache when a valid entry exists.
 
     Args:
@@ -108,6 +120,7 @@ def cached_activations(model: nn.Module, images: torch.Tensor, transform: Callab
         transform: applied to each batch of images before the model; its ``repr`` is part of
             the key.
         cache_dir: where files go (default :func:`default_cache_dir`).
+        device: where the model runs (it must already be there); features are stored on the CPU.
 
     Returns:
         ``(features, hit)``: ``float32 [N, F]`` and whether they came from the cache.
@@ -126,6 +139,6 @@ def cached_activations(model: nn.Module, images: torch.Tensor, transform: Callab
         feats = _read(path, key)
         if feats is not None:
             return feats, True
-    feats = compute_activations(model, images, transform)
+    feats = compute_activations(model, images, transform, device=device)
     _write(path, key, feats)
     return feats, False

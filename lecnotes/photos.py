@@ -1,0 +1,216 @@
+"""Real photos at full size: the lecture's own set-up (resnet34, ImageNet weights, 224 px).
+
+Everything here feeds the same :class:`~lecnotes.learner.Learner` the chapters use:
+:func:`photo_task` reads an ``ImageFolder``-style photo set into a :class:`~lecnotes.data.Task`
+(images resized and centre-cropped once, kept as ``uint8``), :class:`ImageNetNormalize` is its
+transform, :func:`imagenet_body` is a torchvision resnet cut before its pooling and fc layers
+with ImageNet weights, and :func:`pick_device` chooses CUDA, Apple's MPS or the CPU.
+
+Folder layouts understood (the class names are the sub-folder names):
+
+* ``root/train/<class>/*.jpg`` and ``root/valid/<class>/*.jpg`` (fastai's dogscats layout);
+* ``root/<class>/*.jpg``: split here into training and validation by a seeded draw.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .data import Task
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class ImageNetNormalize:
+    """Scale ``uint8 [N, 3, H, W]`` photos to [0, 1] and normalise with ImageNet's mean and std.
+
+    Example:
+        >>> ImageNetNormalize()(torch.zeros(2, 3, 8, 8, dtype=torch.uint8)).shape
+        torch.Size([2, 3, 8, 8])
+    """
+
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        mean = torch.tensor(self.mean).view(1, 3, 1, 1)
+        std = torch.tensor(self.std).view(1, 3, 1, 1)
+        return (images.float() / 255.0 - mean) / std
+
+
+def pick_device(prefer: str | None = None) -> torch.device:
+    """CUDA if available, else Apple's MPS, else the CPU; ``prefer`` forces one ("cpu", ...).
+
+    Example:
+        >>> pick_device("cpu")
+        device(type='cpu')
+    """
+    if prefer is not None:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def imagenet_body(arch: str = "resnet34", pretrained: bool = True) -> torch.nn.Sequential:
+    """A torchvision resnet body with ImageNet weights (or random ones when ``pretrained=False``).
+
+    torchvision downloads the weights on first use into ``torch.hub.get_dir()/checkpoints``.
+
+    Raises:
+        RuntimeError: the weights are not on disk and cannot be downloaded; the message names
+            the file and the folder to put it in.
+
+    Shape: ``[N, 3, 224, 224]`` to ``[N, 512, 7, 7]`` for resnet18/34.
+    """
+    import torchvision
+
+    from .body import resnet_body
+
+    if not pretrained:
+        return resnet_body(arch, weights=None)
+    builder = getattr(torchvision.models, arch, None)
+    if builder is None:
+        return resnet_body(arch)  # raises the ValueError listing the allowed names
+    weights = torchvision.models.get_model_weights(builder).IMAGENET1K_V1
+    try:
+        return resnet_body(arch, weights="IMAGENET1K_V1")
+    except (OSError, RuntimeError) as exc:  # URLError is an OSError
+        folder = Path(torch.hub.get_dir()) / "checkpoints"
+        name = Path(weights.url).name
+        raise RuntimeError(
+            f"could not get the ImageNet weights of {arch} ({exc}). Download {weights.url} "
+            f"on a machine with internet and put it at {folder / name}; torchvision will "
+            "then load it from there."
+        ) from exc
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+
+
+def _class_dirs(folder: Path) -> list[Path]:
+    return sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+def _load(paths: list[Path], size: int) -> tuple[torch.Tensor, list[int]]:
+    """Decode, resize the short side to ``size`` and centre-crop; skip files that fail."""
+    from PIL import Image, UnidentifiedImageError
+    from torchvision.transforms import functional as TF
+
+    kept, ok = [], []
+    for i, p in enumerate(paths):
+        try:
+            with Image.open(p) as im:
+                im = im.convert("RGB")
+                im = TF.center_crop(TF.resize(im, size), [size, size])
+                kept.append(TF.pil_to_tensor(im))
+                ok.append(i)
+        except (OSError, UnidentifiedImageError, ValueError) as exc:
+            warnings.warn(f"skipping {p}: it could not be decoded as an image ({exc})",
+                          stacklevel=3)
+    if not kept:
+        return torch.empty(0, 3, size, size, dtype=torch.uint8), ok
+    return torch.stack(kept), ok
+
+
+def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed: int = 0,
+               max_per_class: int | None = None) -> Task:
+    """Read a photo folder into a :class:`~lecnotes.data.Task` of ``uint8 [N, 3, size, size]``.
+
+    Args:
+        root: ``root/train/<class>/`` and ``root/valid/<class>/``, or ``root/<class>/``.
+        size: images are resized (short side) and centre-cropped to ``size`` x ``size``.
+        valid_share: share of each class held out for validation in the single-folder layout.
+        seed: seeds that split and the ``max_per_class`` draw.
+        max_per_class: keep at most this many images per class and split (for quick runs).
+
+    Raises:
+        FileNotFoundError: ``root`` does not exist.
+        ValueError: no class folders, a class without images, or every image undecodable.
+            Images that fail to decode are skipped with a warning naming the file.
+
+    Example:
+        >>> task = photo_task("data/dogscats", size=224)  # doctest: +SKIP
+        >>> task.train_x.shape[1:], task.classes  # doctest: +SKIP
+        (torch.Size([3, 224, 224]), ('cats', 'dogs'))
+    """
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"photo folder {root} does not exist")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 8:
+        raise ValueError(f"size must be an integer of at least 8 pixels, got {size!r}")
+    if not 0 < valid_share < 1:
+        raise ValueError(f"valid_share must be between 0 and 1, got {valid_share!r}")
+    g = torch.Generator().manual_seed(seed)
+    layout = ("root/<class>/<image> or root/train/<class>/<image> with root/valid/<class>/<image>")
+    if (root / "train").is_dir() and (root / "valid").is_dir():
+        splits = {"train": root / "train", "valid": root / "valid"}
+        classes = [d.name for d in _class_dirs(splits["train"])]
+        files = {s: {c: _images_in(f / c) for c in classes} for s, f in splits.items()}
+    else:
+        classes = [d.name for d in _class_dirs(root)]
+        files = {"train": {}, "valid": {}}
+        for c in classes:
+            paths = _images_in(root / c)
+            order = torch.randperm(len(paths), generator=g).tolist()
+            n_valid = max(1, round(len(paths) * valid_share)) if len(paths) > 1 else 0
+            files["valid"][c] = sorted(paths[i] for i in order[:n_valid])
+            files["train"][c] = sorted(paths[i] for i in order[n_valid:])
+    if len(classes) < 2:
+        raise ValueError(f"{root} has {len(classes)} class folder(s); need at least 2, laid out as {layout}")
+    xs, ys = {}, {}
+    for split in ("train", "valid"):
+        chunks, labels = [], []
+        for label, c in enumerate(classes):
+            paths = files[split].get(c, [])
+            if max_per_class is not None and len(paths) > max_per_class:
+                pick = torch.randperm(len(paths), generator=g)[:max_per_class].sort().values
+                paths = [paths[i] for i in pick]
+            if not paths:
+                raise ValueError(f"class {c!r} has no {split} images under {root} (expected {layout}; "
+                                 f"extensions {', '.join(EXTENSIONS)})")
+            imgs, _ = _load(paths, size)
+            chunks.append(imgs)
+            labels += [label] * len(imgs)
+        xs[split], ys[split] = torch.cat(chunks), torch.tensor(labels, dtype=torch.long)
+        if len(ys[split]) == 0:
+            raise ValueError(f"no {split} image under {root} could be decoded")
+    return Task(f"photos:{os.path.basename(root)}", xs["train"], ys["train"], xs["valid"],
+                ys["valid"], tuple(classes), ImageNetNormalize())  # type: ignore[arg-type]
+
+
+def oxford_pets_folder(root: str | Path) -> Path:
+    """Fetch Oxford-IIIT Pet with torchvision and lay it out as cats versus dogs.
+
+    The lecture's task: the 37 breeds folded into two classes (torchvision's
+    ``binary-category``). Creates ``root/pets-catsdogs/{train,valid}/{cat,dog}/`` with links to
+    the downloaded photos (``trainval`` split for training, ``test`` for validation) and
+    returns that folder. Needs internet the first time (about 800 MB).
+    """
+    from torchvision.datasets import OxfordIIITPet
+
+    root = Path(root).expanduser()
+    out = root / "pets-catsdogs"
+    for split, name in (("trainval", "train"), ("test", "valid")):
+        try:
+            ds = OxfordIIITPet(str(root), split=split, target_types="binary-category", download=True)
+        except Exception as exc:
+            raise RuntimeError(f"could not download Oxford-IIIT Pet into {root} ({exc}); with no "
+                               "internet, use any photo folder laid out as root/<class>/<image>") from exc
+        for path, label in zip(ds._images, ds._bin_labels, strict=True):
+            dest = out / name / ("cat", "dog")[label] / Path(path).name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if not dest.exists():
+                os.symlink(Path(path).resolve(), dest)
+    return out

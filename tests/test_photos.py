@@ -1,0 +1,78 @@
+"""lecnotes.photos: photo folders, ImageNet normalisation, devices, the ImageNet body."""
+
+import urllib.error
+
+import pytest
+import torch
+from photo_folder import make_photos
+
+from lecnotes.photos import ImageNetNormalize, imagenet_body, photo_task, pick_device
+
+
+def test_single_folder_layout_is_split_and_resized(tmp_path):
+    task = photo_task(make_photos(tmp_path, per_class=10), size=32, valid_share=0.2)
+    assert task.classes == ("cat", "dog")
+    assert task.train_x.shape[1:] == (3, 32, 32) and task.train_x.dtype == torch.uint8
+    assert len(task.valid_y) == 4 and len(task.train_y) == 16
+    assert set(task.train_y.tolist()) == {0, 1}
+    # the seeded split is repeatable
+    again = photo_task(tmp_path, size=32, valid_share=0.2)
+    assert torch.equal(task.valid_x, again.valid_x)
+
+
+def test_train_valid_layout(tmp_path):
+    task = photo_task(make_photos(tmp_path, split=True), size=16)
+    assert len(task.train_y) == 8 and len(task.valid_y) == 4
+
+
+def test_broken_image_is_skipped_with_a_warning_naming_it(tmp_path):
+    make_photos(tmp_path, per_class=6, broken=True)
+    with pytest.warns(UserWarning, match="broken.jpg"):
+        task = photo_task(tmp_path, size=16)
+    assert len(task.train_y) + len(task.valid_y) == 12
+
+
+def test_bad_folders_raise_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        photo_task(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="class folder"):
+        photo_task(tmp_path / "empty")
+    one = make_photos(tmp_path / "one", classes=("cat",))
+    with pytest.raises(ValueError, match="need at least 2"):
+        photo_task(one)
+    two = make_photos(tmp_path / "two")
+    (two / "bird").mkdir()
+    with pytest.raises(ValueError, match="'bird' has no"):
+        photo_task(two)
+    with pytest.raises(ValueError, match="size"):
+        photo_task(two, size=0)
+
+
+def test_imagenet_normalize():
+    x = torch.full((1, 3, 2, 2), 255, dtype=torch.uint8)
+    out = ImageNetNormalize()(x)
+    assert torch.allclose(out[0, :, 0, 0], (1 - torch.tensor([0.485, 0.456, 0.406])) / torch.tensor([0.229, 0.224, 0.225]))
+
+
+def test_pick_device_default_and_forced():
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device().type in ("cpu", "cuda", "mps")
+
+
+def test_imagenet_body_without_weights_has_512_channels():
+    body = imagenet_body("resnet18", pretrained=False)
+    assert body(torch.zeros(1, 3, 64, 64)).shape == (1, 512, 2, 2)
+
+
+def test_imagenet_body_offline_names_file_and_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.raises(RuntimeError) as err:
+        imagenet_body("resnet34")
+    msg = str(err.value)
+    assert "resnet34-" in msg and ".pth" in msg and str(tmp_path) in msg
