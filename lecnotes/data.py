@@ -18,9 +18,9 @@ Debian's ``/usr/share/datasets/fashion-mnist`` (package ``dataset-fashion-mnist`
 may hold the files gzipped (``*.gz``) or not, flat or under torchvision's
 ``FashionMNIST/raw/`` layout.
 
-Run ``bash scripts/get-data.sh`` (part of ``make setup``) to check for the files or fetch them;
-``python -c "from lecnotes.data import main; main(['--download'])"``
---download`` to fetch them with torchvision into the cache folder.
+``bash scripts/get-data.sh`` (part of ``make setup``) checks for the files and, when they are
+missing, installs Debian's package (as root) or calls :func:`download`, which fetches them with
+torchvision into the cache folder.
 """
 
 from __future__ import annotations

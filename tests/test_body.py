@@ -137,7 +137,8 @@ def test_small_body_default_shape_and_structure():
     assert [type(m) for m in body[3]] == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU]
 
 
-@pytest.mark.parametrize("channels, hw", [((8,), 28), ((8, 16), 14), ((4, 8, 16), 7), ((4, 8, 16, 32, 64), 1)])
+@pytest.mark.parametrize("channels, hw",
+                         [((8,), 28), ((8, 16), 14), ((4, 8, 16), 7), ((4, 8, 16, 32, 64), 1)])
 def test_small_body_shapes(channels, hw):
     body = small_body(channels).eval()
     assert body(torch.zeros(2, 1, 28, 28)).shape == (2, channels[-1], hw, hw)

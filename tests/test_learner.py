@@ -74,7 +74,7 @@ def test_precompute_body_is_frozen(fitted):
 def test_precompute_fit_trains_every_head_parameter(fitted):
     learn, _, head_before = fitted
     after = snapshot(learn.head)
-    for name, p in learn.head.named_parameters():
+    for name, _ in learn.head.named_parameters():
         assert not torch.equal(after[name], head_before[name]), f"{name} did not train"
     for name in bn_stats(learn.head):
         assert not torch.equal(after[name], head_before[name]), f"{name} did not update"
@@ -129,31 +129,31 @@ def test_model_is_body_pool_head(fitted):
     torch.testing.assert_close(out, learn.head(learn.activations("valid")[:4]), atol=1e-5, rtol=1e-5)
 
 
-def test_same_seed_gives_bit_identical_history(task, cache):
+def test_same_seed_gives_bit_identical_history(small, cache):
     runs = []
     for _ in range(2):
-        learn = Learner.pretrained(task, cache_dir=cache, seed=0, progress=False)
+        learn = Learner(pretrained_body(), small, cache_dir=cache, seed=0, progress=False)
         learn.fit(3, 1e-3)
         runs.append((learn.history, snapshot(learn.head)))
     assert runs[0][0] == runs[1][0]  # dataclass equality: every float identical
     assert_same(runs[0][1], runs[1][1])
-    other = Learner.pretrained(task, cache_dir=cache, seed=1, progress=False)
+    other = Learner(pretrained_body(), small, cache_dir=cache, seed=1, progress=False)
     other.fit(3, 1e-3)
     assert other.history.train_loss != runs[0][0].train_loss
 
 
-def test_results_do_not_depend_on_the_global_random_state(small, tmp_path):
+def test_results_do_not_depend_on_the_global_random_state(small, cache):
     hists = []
     for noise in (0, 1000):
-        learn = Learner(pretrained_body(), small, cache_dir=tmp_path, seed=0, progress=False)
+        learn = Learner(pretrained_body(), small, cache_dir=cache, seed=0, progress=False)
         torch.rand(noise)  # another cell using the global generator
         learn.fit(2, 1e-3)
         hists.append(learn.history)
     assert hists[0] == hists[1]
 
 
-def test_history_grows_across_fit_calls(small, tmp_path):
-    learn = Learner(pretrained_body(), small, cache_dir=tmp_path, progress=False)
+def test_history_grows_across_fit_calls(small, cache):
+    learn = Learner(pretrained_body(), small, cache_dir=cache, progress=False)
     hist = learn.fit(2, 1e-3)
     assert isinstance(hist, History) and hist is learn.history
     assert (len(hist.train_loss), len(hist.valid_loss), len(hist.valid_acc)) == (2, 2, 2)
@@ -200,26 +200,36 @@ def test_second_learner_reads_the_cache(small, tmp_path):
     assert a.history == b.history
 
 
-def test_custom_head_arguments_are_passed_on(small, tmp_path):
-    learn = Learner(pretrained_body(), small, xtra_fc=[], ps=0, cache_dir=tmp_path, progress=False)
+def test_learner_freezes_a_trainable_body(small, tmp_path):
+    body = small_body((4, 8)).train()
+    assert all(p.requires_grad for p in body.parameters())
+    learn = Learner(body, small, cache_dir=tmp_path, progress=False)
+    assert learn.body is body
+    assert all(not p.requires_grad for p in body.parameters())
+    assert all(not m.training for m in body.modules())
+    assert "body: 348 parameters, 0 trainable" in learn.summary()
+
+
+def test_custom_head_arguments_are_passed_on(small, cache):
+    learn = Learner(pretrained_body(), small, xtra_fc=[], ps=0, cache_dir=cache, progress=False)
     assert [type(m) for m in learn.head] == [nn.BatchNorm1d, nn.Linear, nn.LogSoftmax]
     assert learn.head[1].in_features == 1024 and learn.head[1].out_features == 5
     assert learn.n_features == 1024
 
 
-def test_fit_is_silent_without_progress(small, tmp_path, monkeypatch, capsys):
+def test_fit_is_silent_without_progress(small, cache, monkeypatch, capsys):
     monkeypatch.setenv("LECNOTES_PROGRESS", "0")
     capsys.readouterr()
-    learn = Learner(pretrained_body(), small, cache_dir=tmp_path)
+    learn = Learner(pretrained_body(), small, cache_dir=cache)
     learn.fit(2, 1e-3)
     out, err = capsys.readouterr()
     assert out == "" and err == ""
 
 
-def test_progress_bar_goes_to_stderr_when_asked(small, tmp_path, monkeypatch, capsys):
+def test_progress_bar_goes_to_stderr_when_asked(small, cache, monkeypatch, capsys):
     # the counterpart of the test above: the capture does see a bar when there is one
     monkeypatch.setenv("LECNOTES_PROGRESS", "1")
-    learn = Learner(pretrained_body(), small, cache_dir=tmp_path)
+    learn = Learner(pretrained_body(), small, cache_dir=cache)
     capsys.readouterr()
     learn.fit(2, 1e-3)
     out, err = capsys.readouterr()

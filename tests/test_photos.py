@@ -52,7 +52,8 @@ def test_bad_folders_raise_clear_errors(tmp_path):
 def test_imagenet_normalize():
     x = torch.full((1, 3, 2, 2), 255, dtype=torch.uint8)
     out = ImageNetNormalize()(x)
-    assert torch.allclose(out[0, :, 0, 0], (1 - torch.tensor([0.485, 0.456, 0.406])) / torch.tensor([0.229, 0.224, 0.225]))
+    mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
+    assert torch.allclose(out[0, :, 0, 0], (1 - mean) / std)
 
 
 def test_pick_device_default_and_forced():
