@@ -57,8 +57,10 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# Every chapter and the speed appendix. Not chapters/full_size.ipynb: it needs internet and
+# ideally a GPU, and its stored outputs must come from a real full-size run.
 execute: setup
-	$(BIN)/python scripts/execute.py chapters/*.ipynb
+	$(BIN)/python scripts/execute.py chapters/[0-9]*.ipynb chapters/how_fast.ipynb
 
 pretrain: setup
 	$(BIN)/python -m lecnotes.pretrain
