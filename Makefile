@@ -14,7 +14,7 @@ unexport MPLBACKEND
 # No progress bars in anything stored or compared.
 export LECNOTES_PROGRESS := 0
 
-.PHONY: help setup data browser book build serve test lint execute pretrain lab pdf bench publish clean
+.PHONY: help setup data browser book build serve test lint execute pretrain lab pdf bench assignments publish clean
 
 help:
 	@echo "make book     set up, build the site and serve it on http://127.0.0.1:$(PORT)"
@@ -22,6 +22,7 @@ help:
 	@echo "make execute  re-run every chapter in a fresh kernel and store its outputs (authors)"
 	@echo "make pretrain re-train the small body on the source task (authors)"
 	@echo "make lab      open the chapters in JupyterLab"
+	@echo "make assignments  the students' release of the nbgrader assignments (instructors)"
 	@echo "make bench    measure the book's speed: prints a table, writes bench/latest.json"
 	@echo "make pdf      one PDF of the whole book: _build/pdf/lesson4-annotated.pdf"
 	@echo "make publish  build and push the site to the gh-pages branch by hand (ghp-import)"
@@ -68,6 +69,10 @@ pretrain: setup
 lab: setup
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,lab]'
 	$(BIN)/jupyter lab chapters/
+
+# The student release of the five assignments: chapters/assignments/release/ (git-ignored).
+assignments: setup
+	cd chapters/assignments && ../../$(BIN)/nbgrader generate_assignment --all --force --log-level=WARN
 
 bench: setup
 	$(BIN)/python scripts/bench.py
