@@ -72,7 +72,7 @@ lab: setup
 
 # The student release of the five assignments: chapters/assignments/release/ (git-ignored).
 assignments: setup
-	cd chapters/assignments && ../../$(BIN)/nbgrader generate_assignment --all --force --log-level=WARN
+	cd chapters/assignments && PATH="$(CURDIR)/$(BIN):$$PATH" nbgrader generate_assignment '*' --force --log-level=WARN
 
 bench: setup
 	$(BIN)/python scripts/bench.py
