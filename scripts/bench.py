@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -38,6 +39,11 @@ TARGETS = {
     "precompute_resnet18_x": ("precompute speed-up, resnet18 at 64 px, at least", 25.0, "x"),
     "cached_vs_floor_x": ("cached epoch / head's own compute, at most", 1.3, "x"),
 }
+
+
+def progress(message: str) -> None:
+    """One line on stderr, so a long run shows where it is (the table goes to stdout)."""
+    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 def median_time(fn, repeats: int) -> float:
@@ -71,10 +77,14 @@ def bench_notebooks(repeats: int) -> dict:
     rows = {}
     for nb in sorted((ROOT / "chapters").glob("[0-9]*.ipynb")):
         runs = []
-        for _ in range(repeats):
+        for i in range(repeats):
             out = subprocess.run([sys.executable, "-c", _RUN_ONE, str(nb), str(nb.parent)],
-                                 capture_output=True, text=True, env=env, check=True)
+                                 capture_output=True, text=True, env=env)
+            if out.returncode != 0:
+                tail = "\n".join(out.stderr.splitlines()[-25:])
+                raise SystemExit(f"bench: {nb.name} failed to run, so no figures were written:\n{tail}")
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            progress(f"{nb.stem}, run {i + 1} of {repeats}: {runs[-1]['seconds']:.1f} s")
         rows[nb.stem] = {"seconds": statistics.median(r["seconds"] for r in runs),
                          "peak_mib": max(r["peak_mib"] for r in runs)}
     return rows
@@ -100,7 +110,7 @@ def epoch_times(body, data: Task, repeats: int, cache_dir: Path) -> dict:
     fast.activations("valid")
     precompute_s = time.perf_counter() - start
     fast.fit(1, 1e-3)  # warm-up
-    fast_s = median_time(lambda: fast.fit(1, 1e-3), max(repeats, 5))
+    fast_s = median_time(lambda: fast.fit(1, 1e-3), max(5 * repeats, 15))  # short: many repeats
     slow = L.Learner(body, data, precompute=False)
     slow_s = median_time(lambda: slow.fit(1, 1e-3), repeats)
     return {"precompute_once_s": precompute_s, "cached_epoch_s": fast_s,
@@ -129,15 +139,17 @@ def head_floor(learn: L.Learner, repeats: int) -> float:
                 head(xv[i : i + 1000])
 
     one_epoch()
-    return median_time(one_epoch, max(repeats, 5))
+    return median_time(one_epoch, max(5 * repeats, 15))
 
 
 def bench_precompute(repeats: int, cache_dir: Path) -> dict:
     L.setup(seed=0)
-    small = epoch_times(L.pretrained_body(), L.target_task(), repeats, cache_dir / "small")
+    task = L.target_task()
+    small = epoch_times(L.pretrained_body(), task, repeats, cache_dir / "small")
     floor = head_floor(small.pop("learner"), repeats)
     small["head_floor_epoch_s"] = floor
     small["cached_vs_floor_x"] = small["cached_epoch_s"] / floor
+    small["n_train"], small["n_valid"] = len(task.train_y), len(task.valid_y)
     t = L.target_task(n_valid=200)
     rgb = Task("target-64px", t.train_x, t.train_y, t.valid_x, t.valid_y, t.classes, ResizeRGB(64))
     L.setup(seed=0)
@@ -164,7 +176,12 @@ def bench_site(build_dir: Path) -> dict:
     cmd = [jb, "build", str(ROOT), "--path-output", str(build_dir), "-W", "-n", "--keep-going"]
 
     def build():
-        subprocess.run(cmd, check=True, capture_output=True, env=env)
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            text = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)  # no colour codes
+            tail = "\n".join(text.splitlines()[-25:])
+            raise SystemExit(f"bench: the site build failed, so no figures were written. The last "
+                             f"lines of jupyter-book's output:\n{tail}\n(`make build` shows it all.)")
 
     subprocess.run(["rm", "-rf", str(build_dir)], check=True)
     cold = median_time(build, 1)
@@ -236,20 +253,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-notebooks", action="store_true")
     parser.add_argument("--skip-site", action="store_true")
     args = parser.parse_args(argv)
+    started = time.perf_counter()
     L.setup(seed=0)
     results: dict = {"date": time.strftime("%Y-%m-%d"), "repeats": args.repeats}
     cache = ROOT / "_build" / "bench-cache"
     subprocess.run(["rm", "-rf", str(cache)], check=True)
+    if not args.skip_site:  # first: it is the part most likely to fail (a broken page)
+        progress("building the site, cold then warm")
+        results["site"] = bench_site(ROOT / "_build" / "bench-site")
     if not args.skip_notebooks:
         results["notebooks"] = bench_notebooks(args.repeats)
         results["book_s"] = sum(r["seconds"] for r in results["notebooks"].values())
+    progress("precompute: small body, then resnet18 at 64 px")
     results["precompute"] = bench_precompute(args.repeats, cache)
+    progress("dropout")
     results["dropout"] = bench_dropout(args.repeats)
-    if not args.skip_site:
-        results["site"] = bench_site(ROOT / "_build" / "bench-site")
     results["machine"] = machine()
+    results["bench_total_s"] = time.perf_counter() - started
     results["targets"] = {k: {"text": t, "value": v, "unit": u} for k, (t, v, u) in TARGETS.items()}
     print(report(results))
+    print(f"make bench took {results['bench_total_s'] / 60:.1f} min")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

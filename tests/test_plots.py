@@ -7,7 +7,7 @@ import torch
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from lecnotes.plots import image_grid, line_chart, spread_chart
+from lecnotes.plots import bar_chart, image_grid, line_chart, spread_chart
 
 
 def labels(ax) -> tuple[str, str, str]:
@@ -99,3 +99,32 @@ def test_image_grid():
 def test_image_grid_single_cell():
     fig = image_grid(torch.zeros(1, 1, 4, 4, dtype=torch.uint8), "One")
     assert fig.get_suptitle() == "One" and len(fig.axes) == 1
+
+
+def test_bar_chart_bars_in_order_with_values_and_target():
+    fig = bar_chart({"first": 10.0, "second": 40.0, "third": 25.0}, "Times", "seconds",
+                    ylabel="chapter", target=45, target_label="target: 45 s")
+    ax = fig.axes[0]
+    assert labels(ax) == ("Times", "seconds", "chapter")
+    bars = sorted(ax.patches, key=lambda b: -b.get_y())  # top to bottom
+    assert [b.get_width() for b in bars] == [10.0, 40.0, 25.0]
+    ticks = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])  # top to bottom
+    assert [t.get_text() for t in ticks] == ["first", "second", "third"]
+    assert [t.get_text() for t in ax.texts] == ["10.0", "40.0", "25.0"]
+    (line,) = ax.lines
+    assert line.get_xdata()[0] == 45 and line.get_label() == "target: 45 s"
+    assert ax.get_legend() is not None
+    assert ax.get_xlim()[1] > 45  # the target line is inside the axes
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_bar_chart_without_target_and_custom_format():
+    fig = bar_chart({"small body": 35.41, "resnet18": 95.8}, "Speed-up", "times faster", fmt="{:.0f}x")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 0 and ax.get_legend() is None
+    assert [t.get_text() for t in ax.texts] == ["35x", "96x"]
+
+
+def test_bar_chart_rejects_empty_values():
+    with pytest.raises(ValueError, match="values"):
+        bar_chart({}, "Nothing", "x")
