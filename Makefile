@@ -23,7 +23,7 @@ help:
 	@echo "make pretrain re-train the small body on the source task (authors)"
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make assignments  the students' release of the nbgrader assignments (instructors)"
-	@echo "make bench    measure the book's speed: prints a table, writes bench/latest.json"
+	@echo "make bench    measure the book's speed (about 12 min): prints a table, writes bench/latest.json"
 	@echo "make pdf      one PDF of the whole book: _build/pdf/lesson4-annotated.pdf"
 	@echo "make publish  build and push the site to the gh-pages branch by hand (ghp-import)"
 
