@@ -131,6 +131,7 @@ def bar_chart(values: Mapping[str, float], title: str, xlabel: str, ylabel: str 
     ax.set_xlim(0, 1.15 * top)
     _finish(ax, title, xlabel, ylabel, legend=target is not None)
     ax.grid(False, axis="y")
+    ax.set_axisbelow(True)  # grid lines behind the bars
     plt.close(fig)
     return fig
 
