@@ -29,7 +29,7 @@ from .body import freeze, pretrained_body
 from .data import Task
 from .head import custom_head, n_params
 from .pooling import concat_pool
-from .precompute import cached_activations, compute_activations, default_batch_size
+from .precompute import cached_activations, compute_activations
 
 
 @dataclass
@@ -167,12 +167,8 @@ class Learner:
     def _inputs(self, split: str, idx: torch.Tensor) -> torch.Tensor:
         if self.precompute:
             return self.activations(split)[idx].to(self.device)
-        images = (self.data.train_x if split == "train" else self.data.valid_x)[idx]
-        step = default_batch_size(images)  # the body's best batch, however many images come
-        with torch.no_grad():
-            return torch.cat([self.pool(self.body(self.data.transform(images[i : i + step])
-                                                  .to(self.device)))
-                              for i in range(0, len(images), step)])
+        images = self.data.train_x if split == "train" else self.data.valid_x
+        return self.features(images[idx]).to(self.device)  # through the frozen body, every time
 
     def _labels(self, split: str) -> torch.Tensor:
         return (self.data.train_y if split == "train" else self.data.valid_y).to(self.device)
