@@ -14,35 +14,43 @@ unexport MPLBACKEND
 # No progress bars in anything stored or compared.
 export LECNOTES_PROGRESS := 0
 
-.PHONY: help setup data browser book build serve test lint execute pretrain lab pdf bench assignments publish clean
+.PHONY: help setup setup-book setup-lab editions data browser book build serve test lint execute pretrain lab pdf bench assignments publish clean
 
 help:
 	@echo "make book     set up, build the site and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make test     set up and run every test"
-	@echo "make execute  re-run every chapter in a fresh kernel and store its outputs (authors)"
+	@echo "make execute  re-run every chapter, store its outputs, rewrite notebooks/ (authors)"
 	@echo "make pretrain re-train the small body on the source task (authors)"
-	@echo "make lab      open the chapters in JupyterLab"
+	@echo "make lab      open the chapters in JupyterLab (student editions, notebooks/)"
 	@echo "make assignments  the students' release of the nbgrader assignments (instructors)"
 	@echo "make bench    measure the book's speed (about 12 min): prints a table, writes bench/latest.json"
 	@echo "make pdf      one PDF of the whole book: _build/pdf/lesson4-annotated.pdf"
 	@echo "make publish  build and push the site to the gh-pages branch by hand (ghp-import)"
 
-# The venv is (re)installed only when pyproject.toml changed since the last install.
-$(STAMP): pyproject.toml
+# One venv, three sets of extras by who needs them (pyproject.toml): `book` builds the site,
+# `student` is JupyterLab with MyST rendering, `test` is both plus nbval, Playwright and nbgrader.
+# Each set is (re)installed only when pyproject.toml or constraints.txt changed since; the
+# constraints file holds the exact releases our machines and CI test with.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+$(VENV)/.installed-%: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lecnotes)" >/dev/null
-	@touch $(STAMP)
+	$(PIP_INSTALL) -e '.[$*]'
+	@if $(BIN)/python -c "import ipykernel" 2>/dev/null; then \
+	  $(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lecnotes)" >/dev/null; fi
+	@touch $@
 
-setup: $(STAMP) data browser
+setup: $(VENV)/.installed-test data browser
+setup-book: $(VENV)/.installed-book
+setup-lab: $(VENV)/.installed-student data
 
-data: $(STAMP)
+data:
+	@test -x $(BIN)/python || { echo "no $(VENV) yet: run make setup, setup-lab or setup-book" >&2; exit 1; }
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/get-data.sh
 
 browser:
 	@bash scripts/get-browser.sh
 
-build: setup
+build: setup-book
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 serve:
@@ -62,13 +70,19 @@ lint: setup
 # ideally a GPU, and its stored outputs must come from a real full-size run.
 execute: setup
 	$(BIN)/python scripts/execute.py chapters/[0-9]*.ipynb chapters/how_fast.ipynb
+	$(BIN)/python scripts/editions.py
 
 pretrain: setup
 	$(BIN)/python -m lecnotes.pretrain
 
-lab: setup
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,lab]'
-	$(BIN)/jupyter lab chapters/
+# The student editions (notebooks/): the prose with the book's numbers written in, as the
+# launch and download buttons serve them. No browser, no test tools.
+lab: setup-lab
+	$(BIN)/jupyter lab notebooks/
+
+# Rewrite notebooks/ (the student editions) from the executed chapters.
+editions: $(VENV)/.installed-book
+	$(BIN)/python scripts/editions.py
 
 # The student release of the five assignments: chapters/assignments/release/ (git-ignored).
 assignments: setup
@@ -77,7 +91,7 @@ assignments: setup
 bench: setup
 	$(BIN)/python scripts/bench.py
 
-pdf: build
+pdf: setup build
 	$(BIN)/python scripts/make_pdf.py
 
 # Publishing by hand; the GitHub Actions workflow does the same on every push to main.

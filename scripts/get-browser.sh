@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
-# Make sure Debian's Chromium is there for the browser tests and the PDF (Playwright drives it;
-# it never downloads a browser of its own). A second run only checks.
+# Make sure a Chromium is there for the browser tests and the PDF (Playwright drives it; it
+# never downloads a browser of its own). Only targets that drive a browser call this script.
+#   CHROMIUM=/path/to/chrome   use that binary (any Chrome or Chromium) and install nothing;
+#   otherwise                  Debian's chromium package, installed as root with apt-get.
+# A second run only checks.
 set -euo pipefail
+if [ -n "${CHROMIUM:-}" ]; then
+    if [ -x "$CHROMIUM" ]; then
+        exit 0
+    fi
+    echo "CHROMIUM=$CHROMIUM is not an executable file: point it at a Chrome or Chromium" \
+         "binary, or unset it to use the system's chromium." >&2
+    exit 1
+fi
 if command -v chromium >/dev/null; then
     exit 0
 fi

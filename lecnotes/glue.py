@@ -1,0 +1,60 @@
+"""Glue: hand a value computed in a notebook cell to the prose around it.
+
+The site is built by Jupyter Book, whose myst-nb reads *glued* values out of the stored cell
+outputs and pastes them where the prose says ``{glue:text}`name``` or ``{glue:figure} name``.
+A student running a chapter on Colab, Binder or a bare laptop has no myst-nb, so the book does
+not import it: this module writes the same output record with IPython alone.
+
+The record is one ``display_data`` output whose MIME keys carry a prefix,
+``application/papermill.record/text/plain`` for example, and whose metadata says
+``{"scrapbook": {"name": ..., "mime_prefix": ...}}``. Jupyter front ends do not know the
+prefixed types, so they draw nothing; myst-nb strips the prefix and keeps the value.
+
+Figures are the exception, because a student who runs a figure cell should see the figure.
+They are glued with an empty prefix: the output is an ordinary image that JupyterLab, Colab
+and VS Code draw, and that myst-nb still reads as a glued value. On the site, the figure cell
+carries the ``remove-output`` tag, so the figure appears once, where ``{glue:figure}`` puts it,
+with its caption.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PREFIX = "application/papermill.record/"
+"""The MIME-type prefix of a hidden glue record (myst-nb's and papermill's convention)."""
+
+
+def is_figure(value: Any) -> bool:
+    """True for a matplotlib ``Figure`` (the only values :func:`glue` shows as well)."""
+    return type(value).__name__ == "Figure" and hasattr(value, "savefig")
+
+
+def glue(name: str, value: Any) -> None:
+    """Record ``value`` under ``name`` for the book's prose; show it too if it is a figure.
+
+    Args:
+        name: the key the prose uses, e.g. ``"ch1_final_acc"``; a non-empty string.
+        value: anything IPython can display: a number, a string, a matplotlib figure.
+
+    Outside IPython (a plain ``python`` script) there is nowhere to record to, and the call
+    raises ``RuntimeError``.
+
+    Example:
+        >>> glue("", 1.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: glue name must be a non-empty string, got ''
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"glue name must be a non-empty string, got {name!r}")
+    from IPython import get_ipython
+    from IPython.display import display
+
+    shell = get_ipython()
+    if shell is None:
+        raise RuntimeError("glue() records values in a notebook's outputs; run it in Jupyter")
+    bundle, metadata = shell.display_formatter.format(value)
+    prefix = "" if is_figure(value) else PREFIX
+    metadata = {**metadata, "scrapbook": {"name": name, "mime_prefix": prefix}}
+    display({prefix + key: data for key, data in bundle.items()}, raw=True, metadata=metadata)

@@ -1,0 +1,247 @@
+"""The student editions: each chapter as a notebook that reads well outside the site.
+
+Usage: python scripts/editions.py [--check]   (``make editions``; ``make execute`` runs it too)
+
+A chapter in ``chapters/`` is written for Jupyter Book. Its prose pastes numbers with
+``{glue:text}`key:fmt```, places figures with ``{glue:figure}``, cites with ``{cite}`` and links
+with ``{doc}``: roles that only the site build understands. JupyterLab (even with
+jupyterlab-myst), Colab and VS Code show them as raw keys.
+
+This script writes ``notebooks/NAME.ipynb`` for every chapter whose page has a launch
+button. The code cells and their stored outputs are the chapter's own. In the prose:
+
+* each glue role becomes the value the chapter's stored run produced, formatted as the site
+  formats it, so the numbers a student reads are the site's numbers;
+* each ``{glue:figure}`` becomes its caption (the figure itself shows under the cell that
+  makes it, since ``lecnotes.glue`` displays figures);
+* each citation becomes "(Author et al., year)" linked to the site's references page;
+* each ``{doc}`` link goes to the other student edition, or to the site for appendix pages.
+
+It also keeps the first cell of every chapter (the one that installs ``lecnotes`` where it
+is missing) in step with ``repository.url`` and ``repository.branch`` in ``_config.yml``.
+``--check`` changes nothing and exits 1 if any file is out of date (the tests run it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EDITIONS = ROOT / "notebooks"
+STUDENT_CHAPTERS = ("01_custom_head", "02_dropout", "03_choosing_p", "04_averaging", "05_xtra_fc",
+                    "full_size")
+INSTALL_ID = "install-lecnotes"
+INSTALL_CELL = '''\
+# Installs the book's helper package `lecnotes` if it is missing (Colab, a bare Python).
+# Where it is already installed, this cell does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("lecnotes") is None:
+    source = os.environ.get("LECNOTES_INSTALL_FROM", "lecnotes @ git+{url}@{branch}")
+    print(f"Installing {{source}} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)'''
+
+GLUE_ROLE = re.compile(r"\{glue(?::text|:md|:any)?\}`([^`]+)`")
+GLUE_FIGURE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{glue:figure\}[ \t]*(?P<key>\S+)[ \t]*\n"
+                         r"(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)\n?(?P<caption>.*?)\n?^(?P=fence)[ \t]*$",
+                         re.M | re.S)
+CITE = re.compile(r"\{cite(?::\w+)?\}`([^`]+)`")
+DOC = re.compile(r"\{doc\}`(?:([^`<]*?)\s*<([^`>]+)>|([^`]+))`")
+
+
+def config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def site_url(cfg: dict) -> str:
+    """The published site's address, ``html.baseurl`` in ``_config.yml``, ending in '/'."""
+    return cfg["html"]["baseurl"].rstrip("/") + "/"
+
+
+def install_source(cfg: dict) -> str:
+    repo = cfg["repository"]
+    return INSTALL_CELL.format(url=repo["url"], branch=repo.get("branch", "main"))
+
+
+def with_install_cell(nb: nbformat.NotebookNode, cfg: dict) -> nbformat.NotebookNode:
+    """The notebook with its first cell being the install cell (added or brought up to date)."""
+    nb = copy.deepcopy(nb)
+    cell = nbformat.v4.new_code_cell(install_source(cfg), id=INSTALL_ID)
+    cell.metadata["tags"] = ["remove-cell"]  # not shown on the site: lecnotes is there
+    if nb.cells and nb.cells[0].get("id") == INSTALL_ID:
+        old = nb.cells[0]
+        if old.source == cell.source:
+            return nb
+        nb.cells[0] = cell
+    else:
+        nb.cells.insert(0, cell)
+    return nb
+
+
+def glue_values(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """Glue key -> the text/plain that the chapter's stored run recorded for it."""
+    values = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("scrapbook")
+            if meta:
+                prefix = meta.get("mime_prefix", "")
+                values[meta["name"]] = out["data"].get(prefix + "text/plain", "")
+    return values
+
+
+def format_value(text: str, spec: str) -> str:
+    """Format a glued text/plain value with a format spec, as the site build does."""
+    try:
+        value = ast.literal_eval(text)
+    except (SyntaxError, ValueError):
+        value = text
+    if not spec:
+        return str(value)
+    kind = spec[-1]
+    if kind in "bcdoxX":
+        value = int(value)
+    elif kind in "eEfFgGn%":
+        value = float(value)
+    else:
+        value = str(value)
+    return format(value, spec)
+
+
+def paste_glue(text: str, values: dict[str, str], where: str) -> str:
+    def one(match: re.Match) -> str:
+        key, _, spec = match.group(1).partition(":")
+        if key not in values:
+            raise KeyError(f"{where}: glue key {key!r} has no stored value; run `make execute` first")
+        return format_value(values[key], spec)
+
+    return GLUE_ROLE.sub(one, text)
+
+
+def captions(text: str) -> str:
+    """Replace each ``{glue:figure}`` block with its caption, set off as the figure's caption."""
+    return GLUE_FIGURE.sub(lambda m: "*Figure (above):* " + " ".join(m["caption"].split()), text)
+
+
+def citations(text: str, bib: dict[str, str], refs_url: str) -> str:
+    def one(match: re.Match) -> str:
+        keys = [k.strip() for k in match.group(1).split(",")]
+        missing = [k for k in keys if k not in bib]
+        if missing:
+            raise KeyError(f"citation key(s) {missing} are not in references.bib")
+        return f"([{'; '.join(bib[k] for k in keys)}]({refs_url}))"
+
+    return CITE.sub(one, text)
+
+
+def doc_links(text: str, here: str, titles: dict[str, str], site: str) -> str:
+    """``{doc}`` roles -> Markdown links, to a student edition where there is one."""
+
+    def one(match: re.Match) -> str:
+        label, target = (match[1], match[2]) if match[2] else (None, match[3])
+        docname = (Path(here).parent / target).as_posix() if not target.startswith("/") else target[1:]
+        docname = str(Path(docname)).replace("\\", "/")
+        parts: list[str] = []
+        for part in docname.split("/"):
+            if part == "..":
+                parts.pop()
+            elif part != ".":
+                parts.append(part)
+        docname = "/".join(parts)
+        name = docname.split("/")[-1]
+        href = f"{name}.ipynb" if name in STUDENT_CHAPTERS else f"{site}{docname}.html"
+        return f"[{label or titles.get(docname, name)}]({href})"
+
+    return DOC.sub(one, text)
+
+
+def bibliography() -> dict[str, str]:
+    """Citation key -> "Author et al., year", as the site's author-year style shows it."""
+    from pybtex.database import parse_file
+
+    entries = {}
+    for key, entry in parse_file(str(ROOT / "references.bib")).entries.items():
+        people = entry.persons.get("author") or entry.persons.get("editor") or []
+        names = [" ".join(p.last_names) for p in people] or [entry.fields.get("organization", key)]
+        who = names[0] if len(names) == 1 else (" and ".join(names) if len(names) == 2
+                                                 else f"{names[0]} et al.")
+        entries[key] = f"{who}, {entry.fields.get('year', 'n.d.')}"
+    return entries
+
+
+def page_titles() -> dict[str, str]:
+    """Docname -> the page's first heading, for link texts."""
+    titles = {}
+    for path in list(ROOT.glob("chapters/**/*.ipynb")) + list(ROOT.glob("**/*.md")):
+        if ".venv" in path.parts or "_build" in path.parts:
+            continue
+        if path.suffix == ".ipynb":
+            cells = nbformat.read(path, as_version=4).cells
+            text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+        else:
+            text = path.read_text()
+        heading = re.search(r"^# (.+)$", text, re.M)
+        if heading:
+            titles[path.relative_to(ROOT).with_suffix("").as_posix()] = heading.group(1).strip()
+    return titles
+
+
+def student_edition(nb: nbformat.NotebookNode, docname: str, cfg: dict, bib: dict[str, str],
+                    titles: dict[str, str]) -> nbformat.NotebookNode:
+    """The student edition of one chapter (see the module docstring)."""
+    out = copy.deepcopy(nb)
+    values = glue_values(nb)
+    site = site_url(cfg)
+    for cell in out.cells:
+        if cell.cell_type != "markdown":
+            continue
+        text = captions(cell.source)
+        text = paste_glue(text, values, docname)
+        text = citations(text, bib, f"{site}references.html")
+        cell.source = doc_links(text, docname, titles, site)
+    out.metadata["lecnotes"] = {"edition": "student", "source": f"chapters/{docname.split('/')[-1]}.ipynb"}
+    return out
+
+
+def build(check: bool = False) -> list[Path]:
+    """Bring the install cells and the student editions up to date; return the stale files."""
+    cfg, bib, titles = config(), bibliography(), page_titles()
+    stale = []
+    EDITIONS.mkdir(exist_ok=True)
+    for name in STUDENT_CHAPTERS:
+        source = ROOT / "chapters" / f"{name}.ipynb"
+        nb = nbformat.read(source, as_version=4)
+        chapter = with_install_cell(nb, cfg)
+        edition = student_edition(chapter, f"chapters/{name}", cfg, bib, titles)
+        for path, new in ((source, chapter), (EDITIONS / f"{name}.ipynb", edition)):
+            text = nbformat.writes(new) + "\n"
+            if not path.exists() or path.read_text() != text:
+                stale.append(path)
+                if not check:
+                    path.write_text(text)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
+    args = parser.parse_args(argv)
+    stale = build(check=args.check)
+    for path in stale:
+        print(f"{'out of date' if args.check else 'wrote'}: {path.relative_to(ROOT)}")
+    return 1 if (args.check and stale) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
