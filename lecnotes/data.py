@@ -12,24 +12,44 @@ and dogs:
   few labels (100 per class by default); only a head is trained on it, on top of the frozen
   body, and that is where overfitting shows.
 
-The files are looked for, in order, in the folder named by ``$LECNOTES_DATA``, in the cache
-folder (``$XDG_CACHE_HOME/lecnotes/fashion-mnist``, usually ``~/.cache/...``), and in
-Debian's ``/usr/share/datasets/fashion-mnist`` (package ``dataset-fashion-mnist``). Each folder
-may hold the files gzipped (``*.gz``) or not, flat or under torchvision's
+Where the four IDX files come from, in order:
+
+1. ``$LECNOTES_DATA``, when set: that folder must hold them (a mistyped path is an error, never
+   a silent switch to another copy);
+2. the cache folder :func:`cache_dir` (``$XDG_CACHE_HOME/lecnotes/fashion-mnist``, usually
+   ``~/.cache/...``);
+3. Debian's ``/usr/share/datasets/fashion-mnist`` (package ``dataset-fashion-mnist``);
+4. otherwise they are downloaded into the cache folder, once (about 30 MB; this is what
+   happens on Colab). ``LECNOTES_DOWNLOAD=0`` turns that off, and ``LECNOTES_DATA_URL``
+   replaces the official mirror :data:`BASE_URL`.
+
+A folder may hold the files gzipped (``*.gz``) or not, flat or under torchvision's
 ``FashionMNIST/raw/`` layout.
 
+Every download is checked before it is kept: the gzip file must decompress completely, its
+content must have the SHA-256 recorded in :data:`SHA256`, and its size must match the
+``Content-Length`` the server announced. It is written to a temporary file next to its final
+place and only renamed into place once checked, so an interrupted or damaged download leaves
+nothing behind and the next call simply starts again.
+
 ``bash scripts/get-data.sh`` (part of ``make setup``) checks for the files and, when they are
-missing, installs Debian's package (as root) or calls :func:`download`, which fetches them with
-torchvision into the cache folder.
+missing, installs Debian's package (as root) or runs ``python -m lecnotes.data --download``,
+which calls :func:`download`.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
+import http.client
 import os
 import struct
 import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,26 +81,83 @@ FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+DEBIAN_DIR = Path(os.environ.get("LECNOTES_SYSTEM_DATA") or "/usr/share/datasets/fashion-mnist")
+"""Where Debian's package ``dataset-fashion-mnist`` puts the files (looked in last).
+
+``$LECNOTES_SYSTEM_DATA``, read at import, names another system-wide folder instead (a shared
+copy on a course's server); the tests point it at an empty folder to play a machine without one.
+"""
+
+BASE_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+"""The official Fashion-MNIST mirror; ``$LECNOTES_DATA_URL`` replaces it."""
+
+SHA256: dict[str, str] = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+"""SHA-256 of each file's *decompressed* content.
+
+The content, not the ``.gz`` bytes: the same data gzipped by another tool (Debian recompressed
+the files) gives other ``.gz`` bytes, but the same content.
+"""
+
+DOWNLOAD_MB = 30
+"""Approximate size of the four ``.gz`` files together, in MB."""
+
+TIMEOUT = 60
+"""Seconds a download waits for the server before giving up."""
+
 MEAN, STD = 0.2860, 0.3530  # pixel mean and std of the Fashion-MNIST training set, in [0, 1]
 
 _DTYPES = {0x08: torch.uint8, 0x09: torch.int8, 0x0B: torch.int16, 0x0C: torch.int32,
            0x0D: torch.float32, 0x0E: torch.float64}
+_NAMES = tuple(name for pair in FILES.values() for name in pair)
+# What a failed connection raises: no network, refused, name lookup, timeout, HTTP error status.
+_NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError)
+_OFF, _ON = ("0", "false", "no", "off"), ("", "1", "true", "yes", "on")
+
+
+class DownloadError(ValueError):
+    """A downloaded file arrived cut short or damaged. Nothing of it was kept: run again.
+
+    A subclass of ``ValueError``, like :func:`read_idx`'s errors for damaged files on disk.
+    """
 
 
 def cache_dir() -> Path:
-    """The per-user folder where ``--download`` puts the files."""
+    """The per-user folder the files are downloaded into.
+
+    Returns:
+        ``$XDG_CACHE_HOME/lecnotes/fashion-mnist``, or ``~/.cache/lecnotes/fashion-mnist``
+        when ``XDG_CACHE_HOME`` is unset.
+
+    Example:
+        >>> cache_dir().parts[-2:]
+        ('lecnotes', 'fashion-mnist')
+    """
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "lecnotes" / "fashion-mnist"
 
 
+def _env_folder() -> Path | None:
+    value = os.environ.get("LECNOTES_DATA")
+    return Path(value).expanduser() if value else None
+
+
 def search_dirs() -> list[Path]:
-    """The folders searched for the IDX files, in order."""
-    dirs = []
-    if os.environ.get("LECNOTES_DATA"):
-        dirs.append(Path(os.environ["LECNOTES_DATA"]))
-    dirs += [cache_dir(), DEBIAN_DIR]
-    return dirs
+    """The folders searched for the IDX files, in order.
+
+    When ``$LECNOTES_DATA`` is set, :func:`find_data_dir` uses only its folder (the first one
+    here) and reports an error if the files are not there.
+
+    Example:
+        >>> search_dirs()[-1] == DEBIAN_DIR
+        True
+    """
+    env = _env_folder()
+    return ([env] if env is not None else []) + [cache_dir(), DEBIAN_DIR]
 
 
 def _find(name: str, folder: Path) -> Path | None:
@@ -91,23 +168,126 @@ def _find(name: str, folder: Path) -> Path | None:
     return None
 
 
-def find_data_dir() -> Path:
-    """Return the first folder in :func:`search_dirs` that holds all four IDX files.
+def download_allowed() -> bool:
+    """Whether :func:`find_data_dir` may download missing files: ``$LECNOTES_DOWNLOAD``.
+
+    Returns:
+        False when ``LECNOTES_DOWNLOAD`` is ``0`` (or ``false``, ``no``, ``off``); True when it
+        is unset, empty, ``1``, ``true``, ``yes`` or ``on``.
 
     Raises:
-        FileNotFoundError: naming every folder looked in and both ways to get the data.
+        ValueError: any other value.
+
+    Example:
+        >>> isinstance(download_allowed(), bool)
+        True
     """
-    needed = [n for pair in FILES.values() for n in pair]
-    for folder in search_dirs():
-        if all(_find(n, folder) for n in needed):
-            return folder
-    looked = ", ".join(str(d) for d in search_dirs())
-    raise FileNotFoundError(
-        "Fashion-MNIST not found (looked in: " + looked + "). Get it one of two ways: "
-        "as root on Debian, `apt-get install dataset-fashion-mnist`; or, online, "
-        "`python -m lecnotes.data --download` (torchvision fetches it into "
-        f"{cache_dir()}). Or set LECNOTES_DATA to a folder holding the four IDX files."
+    raw = os.environ.get("LECNOTES_DOWNLOAD", "")
+    value = raw.strip().lower()
+    if value in _OFF or value in _ON:
+        return value in _ON
+    raise ValueError(
+        f"LECNOTES_DOWNLOAD is {raw!r}; allowed: 0 (never download Fashion-MNIST) or 1 "
+        "(download it when it is missing, the default). Set it to one of these or unset it."
     )
+
+
+def base_url() -> str:
+    """The address the files are downloaded from: ``$LECNOTES_DATA_URL`` or :data:`BASE_URL`.
+
+    Returns:
+        The address, ending in ``/``; a file's address is this followed by ``NAME.gz``.
+
+    Raises:
+        ValueError: ``LECNOTES_DATA_URL`` is not an ``http://`` or ``https://`` address.
+
+    Example:
+        >>> base_url().endswith("/")
+        True
+    """
+    url = os.environ.get("LECNOTES_DATA_URL") or BASE_URL
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"LECNOTES_DATA_URL is {url!r}; it must be an http:// or https:// address of a folder "
+            f"holding the four .gz files ({', '.join(n + '.gz' for n in _NAMES)}). Correct it, "
+            f"or unset it to use the official mirror {BASE_URL}."
+        )
+    return url.rstrip("/") + "/"
+
+
+def _check_env_folder(value: str, folder: Path) -> Path:
+    """``$LECNOTES_DATA`` was set on purpose: its folder must hold the files, or say why not."""
+    fix = ("Set LECNOTES_DATA to the folder holding the four Fashion-MNIST IDX files (gzipped or "
+           f"not), or unset it to use {cache_dir()}, {DEBIAN_DIR} or the automatic download.")
+    if not folder.exists():
+        raise FileNotFoundError(f"LECNOTES_DATA is {value!r}, which does not exist. {fix}")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"LECNOTES_DATA is {value!r}, which is a file, not a folder. {fix}")
+    missing = [name for name in _NAMES if _find(name, folder) is None]
+    if missing:
+        raise FileNotFoundError(
+            f"LECNOTES_DATA is {value!r}, a folder without {len(missing)} of the four IDX files: "
+            f"{', '.join(missing)} (looked for NAME and NAME.gz, there and in FashionMNIST/raw/). {fix}"
+        )
+    return folder
+
+
+def _not_found(reason: str) -> FileNotFoundError:
+    looked = ", ".join(str(d) for d in (cache_dir(), DEBIAN_DIR))
+    return FileNotFoundError(
+        f"Fashion-MNIST is not on this machine (looked in: {looked}) and {reason}.\n"
+        "Get it one of two ways:\n"
+        "  (1) set LECNOTES_DATA to a folder holding the four IDX files "
+        f"({', '.join(_NAMES)}, gzipped or not), or, on Debian as root, "
+        "`apt-get install dataset-fashion-mnist`;\n"
+        "  (2) go online (and unset LECNOTES_DOWNLOAD if it is 0) and run again, or run "
+        f"`python -m lecnotes.data --download`: the files (about {DOWNLOAD_MB} MB) go into {cache_dir()}."
+    )
+
+
+def find_data_dir(allow_download: bool | None = None) -> Path:
+    """Return the folder holding the four IDX files, downloading them first if need be.
+
+    The order is ``$LECNOTES_DATA`` (only that folder, when set), :func:`cache_dir`, then
+    :data:`DEBIAN_DIR`; when none holds the files they are downloaded into :func:`cache_dir`
+    (see :func:`download`), with one line on stderr saying so.
+
+    Args:
+        allow_download: whether missing files may be downloaded; ``None`` (the default)
+            asks :func:`download_allowed`, i.e. ``$LECNOTES_DOWNLOAD``.
+
+    Returns:
+        The folder, to pass to :func:`load_split` or :func:`read_idx`.
+
+    Raises:
+        FileNotFoundError: ``$LECNOTES_DATA`` is set but is not a folder holding the files (the
+            message names it); or the files are nowhere and downloading is off or failed (the
+            message names the folders looked in and both ways to get the data; a network error
+            is chained as the cause).
+        DownloadError: a download arrived cut short or damaged (nothing is kept; run again).
+
+    Example:
+        >>> _find("t10k-labels-idx1-ubyte", find_data_dir()) is not None
+        True
+    """
+    env = _env_folder()
+    if env is not None:
+        return _check_env_folder(os.environ["LECNOTES_DATA"], env)
+    for folder in (cache_dir(), DEBIAN_DIR):
+        if all(_find(name, folder) for name in _NAMES):
+            return folder
+    if allow_download is None:
+        if not download_allowed():
+            raise _not_found("the automatic download is off (LECNOTES_DOWNLOAD="
+                             f"{os.environ.get('LECNOTES_DOWNLOAD')})")
+    elif not allow_download:
+        raise _not_found("downloading was not asked for")
+    url = base_url()
+    try:
+        return download()
+    except _NETWORK_ERRORS as err:
+        raise _not_found(f"the download from {url} failed ({err})") from err
 
 
 def read_idx(path: str | Path) -> torch.Tensor:
@@ -302,32 +482,126 @@ def _task(name: str, labels: tuple[int, ...], n_train: int | None, n_valid: int 
     return Task(name, tx, ty, vx, vy, tuple(CLASSES[i] for i in labels), Normalize())
 
 
-def download(root: str | Path | None = None) -> Path:
-    """Fetch Fashion-MNIST with torchvision into ``root`` (default: :func:`cache_dir`)."""
-    from torchvision.datasets import FashionMNIST
+def _content_sha256(path: Path, name: str) -> tuple[str, int]:
+    """SHA-256 and size of a downloaded ``.gz`` file's decompressed content."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with gzip.open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:  # cut short, damaged, CRC mismatch
+        raise DownloadError(
+            f"{name}.gz: expected a complete, intact gzip file, but what arrived "
+            f"({path.stat().st_size} bytes) fails to decompress ({err}): the download was cut short "
+            "or damaged. "
+            "Nothing was kept; run again."
+        ) from err
+    return digest.hexdigest(), size
 
+
+def _fetch(url: str, name: str, folder: Path) -> Path:
+    """Download ``url`` into ``folder/name.gz`` through a temporary file, checked before kept."""
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.gz.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+            announced = response.headers.get("Content-Length", "").strip()
+            expected = int(announced) if announced.isdigit() else None
+            received = 0
+            try:
+                while chunk := response.read(1 << 20):
+                    out.write(chunk)
+                    received += len(chunk)
+            except http.client.IncompleteRead as err:  # a chunked response cut short
+                missing = f"{err.expected} more bytes" if err.expected else "more bytes"
+                raise DownloadError(
+                    f"{name}.gz: the server promised {missing} but its response ended after "
+                    f"{received + len(err.partial)} bytes: the download was cut short. "
+                    "Nothing was kept; run again."
+                ) from err
+        if expected is not None and received != expected:
+            raise DownloadError(
+                f"{name}.gz: the server announced {expected} bytes (Content-Length) but "
+                f"{received} arrived: the download was cut short. Nothing was kept; run again."
+            )
+        digest, size = _content_sha256(tmp, name)
+        if digest != SHA256[name]:
+            raise DownloadError(
+                f"{name}.gz: expected content with SHA-256 {SHA256[name]}, but what arrived "
+                f"decompresses to {size} bytes with SHA-256 {digest}: the download is damaged "
+                f"(or {url} serves other data). Nothing was kept; run again."
+            )
+        target = folder / (name + ".gz")
+        os.replace(tmp, target)
+        return target
+    except BaseException:  # also Ctrl-C: never leave a half-written file behind
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def download(root: str | Path | None = None) -> Path:
+    """Download the IDX files missing from ``root`` from :func:`base_url`, checking each one.
+
+    Uses only the standard library. Each file is written to a temporary file in ``root``,
+    checked (complete gzip, the announced ``Content-Length``, the content's SHA-256 in
+    :data:`SHA256`) and only then renamed to ``NAME.gz``; on any failure the temporary file is
+    deleted, so a later call starts that file again from scratch. Files already in ``root``
+    are not downloaded again.
+
+    Args:
+        root: the folder to fill (created if need be); default :func:`cache_dir`.
+
+    Returns:
+        ``root``, as a ``Path``.
+
+    Raises:
+        DownloadError: a file arrived cut short or damaged (nothing of it is kept).
+        urllib.error.URLError: the server could not be reached or answered with an error.
+
+    Example:
+        >>> download()  # doctest: +SKIP
+        Downloading Fashion-MNIST (4 files, about 30 MB) from http://fashion-mnist... into ...
+        PosixPath('/home/me/.cache/lecnotes/fashion-mnist')
+    """
     root = Path(root) if root is not None else cache_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    for train in (True, False):
-        FashionMNIST(str(root), train=train, download=True)
+    url = base_url()
+    todo = [name for name in _NAMES if _find(name, root) is None]
+    if todo:
+        root.mkdir(parents=True, exist_ok=True)
+        print(f"Downloading Fashion-MNIST ({len(todo)} files, about {DOWNLOAD_MB} MB in all) from "
+              f"{url} into {root}", file=sys.stderr, flush=True)
+        for name in todo:
+            _fetch(url + name + ".gz", name, root)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m lecnotes.data [--download]``: check for the files, or download them.
+
+    Without ``--download`` it only looks (it never downloads); with it, missing files are
+    downloaded into :func:`cache_dir`, even when ``LECNOTES_DOWNLOAD=0``.
+
+    Args:
+        argv: the command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        0 when the files are there (printing their folder), 1 otherwise (printing why to stderr).
+
+    Example:
+        >>> main([])  # doctest: +ELLIPSIS
+        Fashion-MNIST found in ...
+        0
+    """
     parser = argparse.ArgumentParser(prog="python -m lecnotes.data", description=__doc__.split("\n")[0])
-    parser.add_argument("--download", action="store_true", help="fetch with torchvision if missing")
+    parser.add_argument("--download", action="store_true",
+                        help=f"download the files into {cache_dir()} if they are missing")
     args = parser.parse_args(argv)
     try:
-        folder = find_data_dir()
-    except FileNotFoundError as exc:
-        if not args.download:
-            print(exc, file=sys.stderr)
-            return 1
-        try:
-            folder = download()
-        except Exception as err:  # no network, a server error...
-            print(f"Download failed ({err}).\n{exc}", file=sys.stderr)
-            return 1
+        folder = find_data_dir(allow_download=args.download)
+    except (FileNotFoundError, ValueError) as exc:  # ValueError: DownloadError, a bad setting
+        print(exc, file=sys.stderr)
+        return 1
     print(f"Fashion-MNIST found in {folder}")
     return 0
 

@@ -3,20 +3,42 @@
 Seeds every random number generator the book uses and fixes the number of CPU threads, since
 the order in which threads add up numbers changes the last bits of a result, and training
 amplifies those bits.
+
+On a GPU, deterministic algorithms also need cuBLAS to use a fixed workspace: the environment
+variable ``CUBLAS_WORKSPACE_CONFIG`` must be set before CUDA starts. :func:`setup` sets it (unless
+it is set already), so call it before any CUDA work: at the top of the notebook.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import warnings
 
 import torch
 
 THREADS = 2
 """Threads used by the book: the 2 cores the stored outputs were produced on."""
 
+CUBLAS_WORKSPACE_CONFIG = ":4096:8"
+"""``CUBLAS_WORKSPACE_CONFIG`` for repeatable cuBLAS results (NVIDIA documents this and ``:16:8``)."""
+
 
 def setup(seed: int = 0, threads: int = THREADS) -> None:
-    """Seed Python's and torch's generators and fix torch's thread count.
+    """Seed Python's and torch's generators, fix torch's thread count, use deterministic algorithms.
+
+    ``torch.manual_seed`` seeds the CPU and every GPU (it calls ``torch.cuda.manual_seed_all``
+    itself, lazily if CUDA has not started yet), so no separate CUDA seeding is needed.
+
+    Args:
+        seed: the seed for Python's ``random`` and for torch on every device.
+        threads: torch's CPU thread count (default :data:`THREADS`).
+
+    Warns:
+        UserWarning: CUDA had already started while ``CUBLAS_WORKSPACE_CONFIG`` was unset, so
+            setting it now may come too late for cuBLAS; deterministic GPU matrix products can
+            then fail. Call ``setup()`` before any CUDA work, or set the variable before Python
+            starts.
 
     Example:
         >>> setup(seed=0)
@@ -25,8 +47,19 @@ def setup(seed: int = 0, threads: int = THREADS) -> None:
     """
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    was_set = "CUBLAS_WORKSPACE_CONFIG" in os.environ
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG)  # before CUDA starts
+    if not was_set and torch.cuda.is_initialized():
+        warnings.warn(
+            "CUDA had already started when setup() set CUBLAS_WORKSPACE_CONFIG="
+            f"{CUBLAS_WORKSPACE_CONFIG}, which cuBLAS may then ignore: with deterministic algorithms "
+            "on, GPU matrix products can fail or differ between runs. Call setup() first, before "
+            "anything uses the GPU (restart the kernel), or set CUBLAS_WORKSPACE_CONFIG="
+            f"{CUBLAS_WORKSPACE_CONFIG} in the environment before starting Python.",
+            stacklevel=2,
+        )
     random.seed(seed)
-    torch.manual_seed(seed)
+    torch.manual_seed(seed)  # seeds every CUDA device too (torch.cuda.manual_seed_all)
     torch.set_num_threads(threads)
     try:
         torch.set_num_interop_threads(1)

@@ -69,8 +69,9 @@ def write_dataset(folder, gz: bool = False, raw_layout: bool = False):
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    """Isolate the data search: no real cache, no Debian folder, LECNOTES_DATA unset."""
+    """Isolate the data search: no real cache, no Debian folder, LECNOTES_DATA unset, no download."""
     monkeypatch.delenv("LECNOTES_DATA", raising=False)
+    monkeypatch.setenv("LECNOTES_DOWNLOAD", "0")  # tests/test_data_download.py covers the download
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "no-debian")
     return tmp_path
@@ -234,8 +235,11 @@ def test_env_folder_comes_before_the_cache(env, monkeypatch):
     mine = write_dataset(env / "mine", gz=True)
     monkeypatch.setenv("LECNOTES_DATA", str(mine))
     assert find_data_dir() == mine
+    monkeypatch.delenv("LECNOTES_DATA")
+    assert find_data_dir() == cache
     monkeypatch.setenv("LECNOTES_DATA", str(env / "empty"))
-    assert find_data_dir() == cache  # falls through an env folder without the files
+    with pytest.raises(FileNotFoundError, match="LECNOTES_DATA"):
+        find_data_dir()  # a mistyped LECNOTES_DATA is reported, not replaced by the cache's copy
 
 
 def test_debian_folder_is_the_last_resort(env, monkeypatch):
@@ -257,14 +261,13 @@ def test_folder_with_only_some_files_is_skipped(env, monkeypatch):
         load_split("test", partial)
 
 
-def test_missing_data_names_both_ways_to_get_it(env, monkeypatch):
-    monkeypatch.setenv("LECNOTES_DATA", str(env / "empty"))
+def test_missing_data_names_both_ways_to_get_it(env):
     with pytest.raises(FileNotFoundError) as err:
         target_task()
     msg = str(err.value)
-    assert "apt-get install dataset-fashion-mnist" in msg
+    assert "apt-get install dataset-fashion-mnist" in msg and "LECNOTES_DATA" in msg
     assert "--download" in msg and "python -m lecnotes.data" in msg
-    assert str(env / "empty") in msg and str(env / "no-debian") in msg  # where it looked
+    assert str(env / "xdg" / "lecnotes" / "fashion-mnist") in msg and str(env / "no-debian") in msg
 
 
 def test_cli_reports_missing_data(env, capsys):

@@ -1,11 +1,15 @@
-"""setup(): seeds and a fixed thread count."""
+"""setup(): seeds, a fixed thread count, and cuBLAS's workspace setting for GPUs."""
 
+import os
 import random
+import subprocess
+import sys
+import warnings
 
 import pytest
 import torch
 
-from lecnotes.repro import THREADS, setup
+from lecnotes.repro import CUBLAS_WORKSPACE_CONFIG, THREADS, setup
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +48,54 @@ def test_bad_threads(threads):
     with pytest.raises(ValueError, match="threads must be a positive integer"):
         setup(threads=threads)
     assert torch.get_num_threads() == before
+
+
+# ---- CUBLAS_WORKSPACE_CONFIG (no GPU here: CUDA's state is simulated or checked in a child) ----
+
+@pytest.fixture
+def no_cublas_config(monkeypatch):
+    """CUBLAS_WORKSPACE_CONFIG unset for the test, and restored (set or not) afterwards."""
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", "placeholder")  # so that undo restores the original
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")
+
+
+def test_setup_sets_the_cublas_workspace_in_a_fresh_python_without_starting_cuda():
+    env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
+    code = ("import os, warnings, torch\n"
+            "warnings.simplefilter('error')\n"
+            "from lecnotes.repro import setup\n"
+            "setup()\n"
+            "print(os.environ['CUBLAS_WORKSPACE_CONFIG'], torch.cuda.is_initialized())\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [":4096:8", "False"]
+    assert CUBLAS_WORKSPACE_CONFIG == ":4096:8"
+
+
+def test_setup_keeps_a_cublas_workspace_set_by_the_user_and_then_does_not_warn(monkeypatch):
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)  # set before CUDA started: fine
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        setup()
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"
+
+
+def test_setup_warns_when_cuda_started_before_the_variable_was_set(no_cublas_config, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    with pytest.warns(UserWarning) as record:
+        setup()
+    assert len(record) == 1
+    msg = str(record[0].message)
+    assert "CUBLAS_WORKSPACE_CONFIG=:4096:8" in msg
+    assert "Call setup() first" in msg and "before starting Python" in msg
+    assert record[0].filename == __file__  # points at the caller's line, not inside lecnotes
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"  # set anyway, for what comes later
+    assert torch.are_deterministic_algorithms_enabled()
+
+
+def test_setup_does_not_warn_when_cuda_has_not_started(no_cublas_config, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        setup()
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
