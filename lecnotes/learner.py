@@ -15,6 +15,7 @@ Printing a learner shows its head, as typing ``learn`` did in the lecture.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import math
 import os
 import sys
@@ -72,6 +73,19 @@ def _show_progress(progress: bool | None) -> bool:
     if setting in ("1", "true", "yes", "on"):
         return True
     return "ipykernel" in sys.modules or sys.stderr.isatty()
+
+
+def _progress_bar():
+    """tqdm's widget bar where ipywidgets is installed, else its text bar.
+
+    ``tqdm.auto`` alone would warn on every kernel without ipywidgets (a bare venv, some
+    JupyterHubs) before falling back to the text bar; the text bar needs no warning.
+    """
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
+    return tqdm
 
 
 class Learner:
@@ -227,8 +241,7 @@ class Learner:
         y = self._labels("train")
         bar = range(epochs)
         if _show_progress(self.progress):
-            from tqdm.auto import tqdm
-            bar = tqdm(bar, desc="epoch", leave=False)
+            bar = _progress_bar()(bar, desc="epoch", leave=False)
         for _ in bar:
             self.head.train()
             order = torch.randperm(len(y), generator=self._shuffle)

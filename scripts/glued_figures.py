@@ -20,26 +20,32 @@ def _figure_uris(doctree: nodes.document) -> set[str]:
     return {image["uri"] for figure in doctree.findall(nodes.figure) for image in figure.findall(nodes.image)}
 
 
-def _in_cell_output(node: nodes.Node) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if isinstance(parent, nodes.figure):
-            return False
-        if "cell_output" in parent.get("classes", []):
-            return True
-        parent = parent.parent
-    return False
+def _output_of(image: nodes.Node) -> nodes.Node | None:
+    """The whole output (all its MIME renderings) that holds ``image``, if it is a cell output."""
+    node = image
+    while node.parent is not None:
+        if isinstance(node.parent, nodes.figure):
+            return None
+        if "cell_output" in node.parent.get("classes", []):
+            return node
+        node = node.parent
+    return None
 
 
 def drop_duplicate_outputs(app, doctree: nodes.document) -> None:
-    """Remove cell-output images that a glued figure on the same page already shows."""
+    """Remove cell outputs whose image a glued figure on the same page already shows.
+
+    myst-nb keeps every MIME rendering of an output (the PNG and its "<Figure size ...>" text)
+    until a later transform picks one, so the whole output goes, not just its image.
+    """
     glued = _figure_uris(doctree)
     for image in list(doctree.findall(nodes.image)):
-        if image["uri"] in glued and _in_cell_output(image):
-            container = image.parent
-            container.remove(image)
-            if not container.children:  # the output held only this image
-                container.parent.remove(container)
+        output = _output_of(image) if image["uri"] in glued else None
+        if output is not None and output.parent is not None:
+            cell_output = output.parent
+            cell_output.remove(output)
+            if not cell_output.children:  # the cell printed nothing else
+                cell_output.parent.remove(cell_output)
 
 
 def setup(app):

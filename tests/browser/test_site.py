@@ -7,13 +7,14 @@ full-page screenshot under _build/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
-from sitekit import HTML, SHOTS, repository, toc_pages
+from sitekit import HTML, ROOT, SHOTS, repository, toc_pages
 
 PAGES = toc_pages()
 
@@ -141,22 +142,43 @@ def test_search_finds_the_chapter(server, browser, query, expected):
     assert any(expected + ".html" in h for h in hrefs), hrefs
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if (HTML.parent.parent / f"{p}.ipynb").is_file()])
-def test_launch_and_download_links_follow_the_repository_setting(visits, server, page):
+NOTEBOOK_PAGES = [p for p in PAGES if (ROOT / f"{p}.ipynb").is_file()]
+
+
+def _edition(page: str) -> Path:
+    return ROOT / "notebooks" / f"{page.split('/')[-1]}.ipynb"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
+def test_launch_and_download_links_serve_the_student_edition(visits, server, page):
     url, branch = repository()
     org_repo = urlsplit(url).path.strip("/")
     links = visits[page]["links"]
-    nb = f"{page}.ipynb"
     assert url in links, f"{page}: no repository button to {url}"
     assert f"{url}/issues" in " ".join(links), f"{page}: no issues button"
     binder = [h for h in links if h.startswith("https://mybinder.org/")]
-    assert binder and f"/v2/gh/{org_repo}/{branch}" in binder[0] and nb in unquote(binder[0]), binder
     colab = [h for h in links if h.startswith("https://colab.research.google.com/")]
-    assert colab and colab[0].endswith(f"/github/{org_repo}/blob/{branch}/{nb}"), colab
     downloads = [h for h in links if h.startswith(server) and h.endswith(".ipynb")]
     assert downloads, f"{page}: no .ipynb download link"
     local = HTML / urlsplit(downloads[0]).path.lstrip("/")
     assert local.is_file(), f"download link points to a missing file: {downloads[0]}"
+    if not _edition(page).is_file():  # a page no launch could run (it reads the repository)
+        assert not binder and not colab, f"{page}: launch buttons to a notebook without a student edition"
+        return
+    nb = f"notebooks/{_edition(page).name}"
+    assert binder and f"/v2/gh/{org_repo}/{branch}" in binder[0] and nb in unquote(binder[0]), binder
+    assert colab and colab[0].endswith(f"/github/{org_repo}/blob/{branch}/{nb}"), colab
+    assert local.read_bytes() == _edition(page).read_bytes(), f"{page}: download is not the student edition"
+
+
+@pytest.mark.parametrize("page", [p for p in NOTEBOOK_PAGES if _edition(p).is_file()])
+def test_each_launched_notebook_runs_the_code_that_nbval_checks(page):
+    """The launch buttons open notebooks/NAME.ipynb: its code must be the chapter's, cell for cell,
+    so that strict nbval on the chapter (and the Colab-route test on two of them) covers it."""
+    def code(path):
+        return [c["source"] for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+    assert code(_edition(page)) == code(ROOT / f"{page}.ipynb")
 
 
 class _Links(HTMLParser):

@@ -1,0 +1,170 @@
+"""The Colab route, walked as a student walks it, in a fresh virtual environment.
+
+Colab gives a kernel with torch, torchvision, numpy, matplotlib and ipykernel, and nothing of
+ours: no ``lecnotes``, no myst-nb, no data. The test builds exactly that environment, opens
+two student editions (``notebooks/``) from a folder outside the repository, and runs them top
+to bottom with nbclient:
+
+* the first cell must install ``lecnotes``, here from this checkout (``LECNOTES_INSTALL_FROM``,
+  since CI cannot reach GitHub), without replacing the environment's torch;
+* ``L.target_task()`` must fetch Fashion-MNIST by itself, here from a server on 127.0.0.1
+  (``LECNOTES_DATA_URL``) into an empty cache folder;
+* no cell may raise.
+
+The same steps are the README's pip-only route (a venv, pip, a notebook), so this test proves
+that route too. The constraints file makes pip take the machine's own torch files: building the
+environment costs about a minute and a half here, the two chapters about a minute.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from lecnotes import data
+
+ROOT = Path(__file__).resolve().parent.parent
+COLAB_PACKAGES = ["torch", "torchvision", "numpy", "matplotlib", "ipykernel"]
+CHAPTERS = ["01_custom_head", "04_averaging"]
+
+
+def _python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _run(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def colab(tmp_path_factory) -> dict:
+    """A fresh venv with Colab's usual packages only, and a kernel spec that runs it."""
+    base = tmp_path_factory.mktemp("colab")
+    venv = base / "venv"
+    _run(sys.executable, "-m", "venv", venv).check_returncode()
+    py = _python(venv)
+    pip = _run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+               "-c", ROOT / "constraints.txt", *COLAB_PACKAGES, timeout=1200)
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    jupyter_path = base / "jupyter"
+    spec = _run(py, "-m", "ipykernel", "install", "--prefix", base / "prefix", "--name", "colab")
+    assert spec.returncode == 0, spec.stderr
+    shutil.copytree(base / "prefix" / "share" / "jupyter", jupyter_path)
+    torch_before = _run(py, "-c", "import torch; print(torch.__version__)").stdout.strip()
+    return {"venv": venv, "python": py, "jupyter_path": jupyter_path, "torch": torch_before, "base": base}
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def data_server(tmp_path_factory):
+    """Fashion-MNIST's four .gz files, served on 127.0.0.1 as the official mirror serves them."""
+    folder = tmp_path_factory.mktemp("mirror")
+    source = data.find_data_dir()
+    for name in [n for pair in data.FILES.values() for n in pair]:
+        path = data._find(name, source)
+        target = folder / f"{name}.gz"
+        if path.suffix == ".gz":
+            shutil.copyfile(path, target)
+        else:
+            target.write_bytes(gzip.compress(path.read_bytes()))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def ran(colab, data_server, tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
+    """Each chapter's student edition, run top to bottom in the Colab-like kernel."""
+    work = tmp_path_factory.mktemp("content")  # like Colab's /content: no repository around
+    cache = tmp_path_factory.mktemp("cache")
+    env = {k: v for k, v in os.environ.items()  # nothing of ours leaks in: progress bars on, as on Colab
+           if k not in ("MPLBACKEND", "LECNOTES_DATA", "LECNOTES_PROGRESS", "VIRTUAL_ENV", "PYTHONPATH")}
+    env.update(LECNOTES_INSTALL_FROM=str(ROOT), LECNOTES_DATA_URL=data_server,
+               XDG_CACHE_HOME=str(cache), JUPYTER_PATH=str(colab["jupyter_path"]),
+               PATH=f"{colab['python'].parent}{os.pathsep}{env.get('PATH', '')}")
+    env["LECNOTES_SYSTEM_DATA"] = str(work / "no-system-copy")  # Colab has no Debian copy either
+    old = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(colab["jupyter_path"])
+    results = {}
+    try:
+        for name in CHAPTERS:
+            path = work / f"{name}.ipynb"
+            shutil.copyfile(ROOT / "notebooks" / f"{name}.ipynb", path)
+            nb = nbformat.read(path, as_version=4)
+            for cell in nb.cells:
+                if cell.cell_type == "code":  # as a student opens it: the book's outputs go
+                    cell.outputs, cell.execution_count = [], None
+            NotebookClient(nb, kernel_name="colab", timeout=900,
+                           resources={"metadata": {"path": str(work)}}).execute(env=env)
+            results[name] = nb
+    finally:
+        if old is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = old
+    results["_cache"] = cache
+    return results
+
+
+def _text(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
+
+
+def test_the_colab_environment_starts_without_lecnotes_or_myst_nb(colab):
+    check = _run(colab["python"], "-c", "import importlib.util as u; "
+                 "print(u.find_spec('lecnotes'), u.find_spec('myst_nb'))", cwd=colab["base"])
+    assert check.stdout.split() == ["None", "None"], check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_student_edition_runs_top_to_bottom_in_a_colab_like_kernel(ran, name):
+    nb = ran[name]
+    errors = [c for c in nb.cells if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors[0]
+
+
+def test_the_first_cell_installs_lecnotes_once_and_keeps_the_kernels_torch(ran, colab):
+    first = [ran[name].cells[0] for name in CHAPTERS]
+    assert "Installing" in _text(first[0])  # the first chapter installs
+    assert _text(first[1]) == ""            # the second finds it and does nothing
+    after = _run(colab["python"], "-c", "import torch, lecnotes; print(torch.__version__)",
+                 cwd=colab["base"]).stdout.strip()
+    assert after == colab["torch"]
+
+
+def test_the_data_was_downloaded_into_the_empty_cache(ran):
+    folder = ran["_cache"] / "lecnotes" / "fashion-mnist"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(f"{n}.gz" for pair in data.FILES.values() for n in pair), names
+
+
+def test_the_figures_show_when_a_student_runs_the_chapter(ran):
+    images = [o for c in ran["01_custom_head"].cells if c.cell_type == "code"
+              for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 2
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_no_cell_warns_the_student(ran, name):
+    """A bare kernel (no ipywidgets, progress bars on) still shows no warning in any cell."""
+    stderr = [o.text for c in ran[name].cells if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert not [t for t in stderr if "Warning" in t], stderr

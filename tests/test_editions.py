@@ -1,0 +1,94 @@
+"""The student editions (notebooks/) and the install cell, made by scripts/editions.py."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from myst_nb.core.variables import format_plain_text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import editions  # noqa: E402
+
+CHAPTERS = [ROOT / "chapters" / f"{name}.ipynb" for name in editions.STUDENT_CHAPTERS]
+SITE_ONLY = ["{glue", "{cite", "{doc}", "{numref", "{ref}"]
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def test_the_committed_editions_and_install_cells_are_up_to_date():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "editions.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, "run `make editions`:\n" + result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", editions.STUDENT_CHAPTERS)
+def test_student_edition_prose_has_no_site_only_roles(name):
+    nb = _read(ROOT / "notebooks" / f"{name}.ipynb")
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert not [r for r in SITE_ONLY if r in prose]
+    assert nb.metadata["lecnotes"]["edition"] == "student"
+
+
+@pytest.mark.parametrize("text, spec", [("0.84765", ".1%"), ("0.4531", ".3f"), ("8", ""),
+                                        ("'683,744'", ""), ("12.0", ".0f"), ("3", "d"),
+                                        ("'resnet'", "s"), ("1234567.0", ",.0f")])
+def test_values_are_formatted_exactly_as_the_site_formats_them(text, spec):
+    assert editions.format_value(text, spec) == format_plain_text(text, spec or "s")
+
+
+def test_a_glue_key_without_a_stored_value_is_an_error_naming_it():
+    with pytest.raises(KeyError, match="ch9_missing"):
+        editions.paste_glue("see {glue:text}`ch9_missing:.2f`", {}, "chapters/x")
+
+
+def test_a_glued_figure_becomes_its_caption():
+    text = ("Before.\n\n```{glue:figure} ch1_fig\n:alt: A chart.\n:name: fig-x\n\nThe caption,\n"
+            "on two lines.\n```\n\nAfter.")
+    assert editions.captions(text) == "Before.\n\n*Figure (above):* The caption, on two lines.\n\nAfter."
+
+
+def test_doc_links_go_to_student_editions_or_to_the_site():
+    titles = {"chapters/02_dropout": "2. Dropout"}
+    site = "https://example.org/book/"
+    text = "{doc}`02_dropout`, {doc}`the speed page <how_fast>` and {doc}`../intro`"
+    assert editions.doc_links(text, "chapters/01_custom_head", titles, site) == (
+        "[2. Dropout](02_dropout.ipynb), [the speed page](https://example.org/book/chapters/how_fast.html)"
+        " and [intro](https://example.org/book/intro.html)")
+
+
+def test_citations_name_the_authors_and_link_the_references():
+    bib = editions.bibliography()
+    out = editions.citations("data {cite}`xiao2017fashion`", bib, "R")
+    assert out == "data ([Xiao et al., 2017](R))"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_starts_with_the_hidden_install_cell_for_the_configured_repository(path):
+    cfg = editions.config()
+    first = _read(path).cells[0]
+    assert first.get("id") == editions.INSTALL_ID
+    assert first.metadata["tags"] == ["remove-cell"]
+    assert f"git+{cfg['repository']['url']}@{cfg['repository']['branch']}" in first.source
+
+
+def test_a_fork_that_changes_the_repository_setting_gets_a_new_install_cell():
+    cfg = copy.deepcopy(editions.config())
+    cfg["repository"].update(url="https://github.com/someone/fork", branch="term2")
+    nb = editions.with_install_cell(_read(CHAPTERS[0]), cfg)
+    assert "git+https://github.com/someone/fork@term2" in nb.cells[0].source
+    assert sum(c.get("id") == editions.INSTALL_ID for c in nb.cells) == 1
+
+
+def test_the_install_cell_does_nothing_where_lecnotes_is_installed():
+    source = _read(CHAPTERS[0]).cells[0].source
+    env = {"PATH": "", "LECNOTES_INSTALL_FROM": "/nonexistent"}  # pip could not run at all
+    result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, env=env)
+    assert result.returncode == 0 and result.stdout == "" and result.stderr == "", result
