@@ -96,7 +96,10 @@ def ran(colab, data_server, tmp_path_factory) -> dict[str, nbformat.NotebookNode
     cache = tmp_path_factory.mktemp("cache")
     env = {k: v for k, v in os.environ.items()  # nothing of ours leaks in: progress bars on, as on Colab
            if k not in ("MPLBACKEND", "LECNOTES_DATA", "LECNOTES_PROGRESS", "VIRTUAL_ENV", "PYTHONPATH")}
-    env.update(LECNOTES_INSTALL_FROM=str(ROOT), LECNOTES_DATA_URL=data_server,
+    checkout = tmp_path_factory.mktemp("checkout") / "lesson4"  # pip builds in the source tree
+    shutil.copytree(ROOT, checkout, ignore=shutil.ignore_patterns(
+        ".venv", "_build", "build", ".git", "*.egg-info", "__pycache__", ".ipynb_checkpoints"))
+    env.update(LECNOTES_INSTALL_FROM=str(checkout), LECNOTES_DATA_URL=data_server,
                XDG_CACHE_HOME=str(cache), JUPYTER_PATH=str(colab["jupyter_path"]),
                PATH=f"{colab['python'].parent}{os.pathsep}{env.get('PATH', '')}")
     env["LECNOTES_SYSTEM_DATA"] = str(work / "no-system-copy")  # Colab has no Debian copy either
