@@ -9,6 +9,8 @@ One small module per concept of the lesson:
 * :mod:`lecnotes.dropout`: dropout from scratch;
 * :mod:`lecnotes.precompute`: the content-keyed activation cache;
 * :mod:`lecnotes.learner`: ``Learner`` with ``precompute``, ``fit``, ``history``;
+* :mod:`lecnotes.sweep`: many heads (settings x seeds) trained at once, for the experiments;
+* :mod:`lecnotes.glue`: hands a cell's numbers and figures to the prose (no myst-nb needed);
 * :mod:`lecnotes.plots`: the book's figures;
 * :mod:`lecnotes.repro`: ``setup()`` for seeds and threads.
 """
@@ -20,10 +22,11 @@ from .head import custom_head, default_ps, n_params
 from .learner import History, Learner
 from .pooling import AdaptiveConcatPool2d, concat_pool
 from .repro import setup
+from .sweep import Sweep, sweep
 
 __all__ = [
     "AdaptiveConcatPool2d", "Dropout", "History", "Learner", "concat_pool", "custom_head",
     "default_ps", "dropout", "n_params", "pretrained_body", "resnet_body", "setup",
-    "small_body", "source_task", "target_task",
+    "small_body", "source_task", "sweep", "Sweep", "target_task",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,224 @@
+r"""Train many heads at once: a grid of dropout settings times seeds, on precomputed activations.
+
+Chapters 2 to 5 ask the same question again and again: how does the validation loss of a head
+move, epoch by epoch, as ``ps`` changes, and how much of the difference is just the seed? A
+:class:`~lecnotes.learner.Learner` per run answers it one head at a time, and a small head on
+500 images spends most of each epoch on Python overhead rather than arithmetic.
+
+:func:`sweep` stacks the G = len(settings) x len(seeds) heads and trains them together. Every
+layer of the head becomes a batched one: a Linear layer holds ``G`` weight matrices and is one
+``baddbmm``; BatchNorm keeps ``G`` sets of batch and running statistics; dropout draws ``G``
+masks. The loss is the sum of the ``G`` heads' losses, so each head's gradient is exactly its
+own, and Adam is element-wise, so one Adam over the stacked tensors *is* ``G`` separate Adams.
+
+What matches a Learner with the same seed, arguments and data: the initial weights (built by
+:func:`~lecnotes.head.custom_head` under the seed), the order of the mini-batches (the same
+seeded shuffle) and the optimiser. What does not: the dropout masks, drawn from one generator
+for all heads. With every p = 0 the two give the same numbers up to float rounding; the tests
+check that.
+
+Evaluation is the expensive part (every head on every validation image, every epoch), so
+BatchNorm's eval-mode affine map is folded into the next Linear layer, and the validation
+activations are never copied G times.
+
+Example:
+    >>> from lecnotes.data import target_task
+    >>> res = sweep(target_task(n_valid=100), settings=[0.0, 0.5], seeds=[0, 1], epochs=3,
+    ...             xtra_fc=[64])
+    >>> res.valid_loss.shape          # [settings, seeds, epochs]
+    torch.Size([2, 2, 3])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import Task
+from .head import custom_head, resolve_ps
+from .learner import Learner
+
+
+@dataclass
+class Sweep:
+    """Curves of a sweep: each a float tensor ``[settings, seeds, epochs]``.
+
+    Attributes:
+        settings: the ``ps`` of each row, as given (a float or one p per layer).
+        seeds: the seeds of each column.
+        train_loss, train_acc: running figures over each epoch's mini-batches, dropout on (what
+            fastai reports while training).
+        valid_loss, valid_acc: the whole validation set at the end of each epoch, dropout off.
+        train_loss_eval, train_acc_eval: the whole training set at the end of each epoch,
+            dropout off; only when ``sweep(..., eval_train=True)``, else empty tensors.
+    """
+
+    settings: list
+    seeds: list[int]
+    train_loss: torch.Tensor
+    train_acc: torch.Tensor
+    valid_loss: torch.Tensor
+    valid_acc: torch.Tensor
+    train_loss_eval: torch.Tensor = field(default_factory=lambda: torch.empty(0))
+    train_acc_eval: torch.Tensor = field(default_factory=lambda: torch.empty(0))
+
+    def best(self, name: str = "valid_loss") -> torch.Tensor:
+        """Per run, the lowest value of a loss curve (highest of an accuracy): ``[settings, seeds]``."""
+        curve = getattr(self, name)
+        return curve.amax(-1) if name.endswith("acc") else curve.amin(-1)
+
+    def best_epoch(self, name: str = "valid_loss") -> torch.Tensor:
+        """Per run, the epoch (counting from 1) of :meth:`best`: ``[settings, seeds]``."""
+        curve = getattr(self, name)
+        return (curve.argmax(-1) if name.endswith("acc") else curve.argmin(-1)) + 1
+
+    def final(self, name: str = "valid_loss") -> torch.Tensor:
+        """Per run, the value after the last epoch: ``[settings, seeds]``."""
+        return getattr(self, name)[..., -1]
+
+
+class _Stacked(nn.Module):
+    """G heads of one shape as stacked tensors: per layer BatchNorm, dropout p, Linear."""
+
+    def __init__(self, heads: Sequence[nn.Sequential], ps: Sequence[Sequence[float]]) -> None:
+        super().__init__()
+        bns = [[m for m in h if isinstance(m, nn.BatchNorm1d)] for h in heads]
+        linears = [[m for m in h if isinstance(m, nn.Linear)] for h in heads]
+        self.n_layers = len(linears[0])
+
+        def stacked(tensors) -> nn.Parameter:
+            return nn.Parameter(torch.stack([t.detach().clone() for t in tensors]))
+
+        layers = range(self.n_layers)
+        self.gamma = nn.ParameterList([stacked(b[i].weight for b in bns) for i in layers])
+        self.beta = nn.ParameterList([stacked(b[i].bias for b in bns) for i in layers])
+        # nn.Linear keeps its weight as [out, in]; the batched x @ W wants [in, out]
+        self.weight = nn.ParameterList([stacked(lin[i].weight.t() for lin in linears) for i in layers])
+        self.bias = nn.ParameterList([stacked(lin[i].bias for lin in linears) for i in layers])
+        for i in layers:
+            self.register_buffer(f"mean{i}", torch.stack([b[i].running_mean.clone() for b in bns]))
+            self.register_buffer(f"var{i}", torch.stack([b[i].running_var.clone() for b in bns]))
+        self.p = torch.tensor(ps, dtype=torch.float32)  # [G, layers]
+        self.eps, self.momentum = bns[0][0].eps, bns[0][0].momentum
+
+    def forward_train(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """``x`` [G, B, F] -> log-probabilities [G, B, C], updating the running statistics."""
+        for i in range(self.n_layers):
+            mean, var = x.mean(1), x.var(1, unbiased=False)
+            with torch.no_grad():
+                n = x.shape[1]
+                running_mean, running_var = getattr(self, f"mean{i}"), getattr(self, f"var{i}")
+                running_mean.lerp_(mean, self.momentum)
+                running_var.lerp_(var * n / (n - 1), self.momentum)
+            x = (x - mean[:, None]) / torch.sqrt(var[:, None] + self.eps)
+            x = x * self.gamma[i][:, None] + self.beta[i][:, None]
+            p = self.p[:, i][:, None, None]
+            if bool((p > 0).any()):
+                keep = torch.rand(x.shape, generator=generator) >= p
+                x = x * keep / (1 - p)
+            x = torch.baddbmm(self.bias[i][:, None], x, self.weight[i])
+            if i < self.n_layers - 1:
+                x = F.relu(x)
+        return F.log_softmax(x, dim=-1)
+
+    @torch.no_grad()
+    def forward_eval(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` [N, F], shared by all heads -> log-probabilities [G, N, C], dropout off."""
+        for i in range(self.n_layers):
+            scale = self.gamma[i] / torch.sqrt(getattr(self, f"var{i}") + self.eps)   # [G, F]
+            shift = self.beta[i] - getattr(self, f"mean{i}") * scale                  # [G, F]
+            weight = scale[:, :, None] * self.weight[i]                               # BN folded in
+            bias = self.bias[i] + torch.einsum("gf,gfo->go", shift, self.weight[i])
+            x = torch.matmul(x, weight) + bias[:, None]
+            if i < self.n_layers - 1:
+                x = F.relu(x)
+        return F.log_softmax(x, dim=-1)
+
+
+def _scores(model: _Stacked, x: torch.Tensor, y: torch.Tensor,
+            chunk: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss and accuracy of every head on ``x``: two tensors ``[G]``."""
+    loss = torch.zeros(model.p.shape[0], dtype=torch.float64)
+    correct = torch.zeros_like(loss)
+    for i in range(0, len(y), chunk):
+        out = model.forward_eval(x[i : i + chunk])
+        target = y[i : i + chunk].expand(out.shape[0], -1)
+        loss += -out.gather(2, target[..., None]).squeeze(2).double().sum(1)
+        correct += (out.argmax(2) == target).double().sum(1)
+    return loss / len(y), correct / len(y)
+
+
+def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequence[int], epochs: int,
+          xtra_fc: Sequence[int] | None = None, lr: float = 1e-3, bs: int = 64, wd: float = 0.0,
+          eval_train: bool = False, body: nn.Module | None = None, cache_dir=None) -> Sweep:
+    """Train one head per (setting, seed) on cached activations, all at once; return the curves.
+
+    Args:
+        data: the task; its validation set is scored after every epoch (pick a task with
+            fewer validation images, ``target_task(n_valid=...)``, to make a long sweep cheaper).
+        settings: the ``ps`` of each row: one p for every layer, or a list with one p per layer.
+        seeds: one head per seed and setting; the seed sets the head's initial weights, its
+            shuffling and its share of the dropout masks.
+        epochs: epochs of training (Adam, mini-batches of ``bs``).
+        xtra_fc: the extra layers, as for :func:`~lecnotes.head.custom_head` (default ``[512]``).
+        lr, wd: Adam's learning rate and weight decay, the same for every head.
+        eval_train: also score the whole training set, dropout off, after every epoch.
+        body: the frozen body (default: the shipped pretrained one).
+
+    Returns:
+        A :class:`Sweep` with curves ``[len(settings), len(seeds), epochs]``.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if not settings or not seeds:
+        raise ValueError(f"settings and seeds must be non-empty, got {settings!r} and {seeds!r}")
+    xtra_fc = [512] if xtra_fc is None else list(xtra_fc)
+    probe = Learner(body, data, xtra_fc=xtra_fc, ps=0.0, cache_dir=cache_dir) if body is not None \
+        else Learner.pretrained(data, xtra_fc=xtra_fc, ps=0.0, cache_dir=cache_dir)
+    x_train, x_valid = probe.activations("train"), probe.activations("valid")
+    y_train, y_valid = data.train_y, data.valid_y
+    heads, ps, shuffles = [], [], []
+    for setting in settings:
+        for seed in seeds:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)  # as Learner does: the same initial weights
+                heads.append(custom_head(probe.n_features, data.c, xtra_fc, setting))
+            ps.append(resolve_ps(setting, xtra_fc))
+            shuffles.append(torch.Generator().manual_seed(seed))
+    model = _Stacked(heads, ps)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
+    masks = torch.Generator().manual_seed(int(seeds[0]) * 7919 + len(heads))
+    n, g = len(y_train), len(heads)
+    curves: dict[str, list[torch.Tensor]] = {k: [] for k in ("train_loss", "train_acc", "valid_loss",
+                                                           "valid_acc", "train_loss_eval", "train_acc_eval")}
+    for _ in range(epochs):
+        orders = torch.stack([torch.randperm(n, generator=s) for s in shuffles])      # [G, N]
+        total, correct, seen = torch.zeros(g, dtype=torch.float64), torch.zeros(g, dtype=torch.float64), 0
+        for i in range(0, n, bs):
+            idx = orders[:, i : i + bs]
+            if idx.shape[1] == 1 and n > 1:
+                continue  # BatchNorm cannot train on a batch of one (as in Learner.fit)
+            out = model.forward_train(x_train[idx], masks)
+            target = y_train[idx]
+            losses = -out.gather(2, target[..., None]).squeeze(2).mean(1)          # [G]
+            opt.zero_grad()
+            losses.sum().backward()
+            opt.step()
+            total += losses.detach().double() * idx.shape[1]
+            correct += (out.detach().argmax(2) == target).double().sum(1)
+            seen += idx.shape[1]
+        curves["train_loss"].append(total / seen)
+        curves["train_acc"].append(correct / seen)
+        for name, (x, y) in {"valid": (x_valid, y_valid), "train": (x_train, y_train)}.items():
+            if name == "train" and not eval_train:
+                continue
+            loss, acc = _scores(model, x, y)
+            curves["valid_loss" if name == "valid" else "train_loss_eval"].append(loss)
+            curves["valid_acc" if name == "valid" else "train_acc_eval"].append(acc)
+    shape = (len(settings), len(seeds), epochs)
+    out = {k: torch.stack(v, -1).float().reshape(shape) if v else torch.empty(0) for k, v in curves.items()}
+    return Sweep(list(settings), list(seeds), **out)

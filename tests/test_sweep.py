@@ -1,0 +1,69 @@
+"""lecnotes.sweep: many heads trained at once must each train as a Learner would."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import lecnotes as L
+from lecnotes.sweep import Sweep, sweep
+
+
+@pytest.fixture(scope="module")
+def data():
+    return L.target_task(n_train=40, n_valid=40)
+
+
+def test_without_dropout_each_stacked_head_trains_exactly_like_a_learner(data):
+    res = sweep(data, settings=[0.0], seeds=[0, 3], epochs=4, xtra_fc=[32], eval_train=True)
+    for j, seed in enumerate([0, 3]):
+        hist = L.Learner.pretrained(data, xtra_fc=[32], ps=0.0, seed=seed).fit(4, 1e-3, eval_train=True)
+        for name in ("train_loss", "valid_loss", "valid_acc", "train_loss_eval"):
+            ours = getattr(res, name)[0, j]
+            assert torch.allclose(ours, torch.tensor(getattr(hist, name)), atol=1e-5), (name, seed)
+
+
+def test_two_layer_heads_also_match_a_learner_without_dropout(data):
+    res = sweep(data, settings=[[0.0, 0.0, 0.0]], seeds=[1], epochs=3, xtra_fc=[16, 8])
+    hist = L.Learner.pretrained(data, xtra_fc=[16, 8], ps=0.0, seed=1).fit(3, 1e-3)
+    assert torch.allclose(res.valid_loss[0, 0], torch.tensor(hist.valid_loss), atol=1e-5)
+
+
+def test_curves_have_one_row_per_setting_and_one_column_per_seed(data):
+    res = sweep(data, settings=[0.0, 0.5, [0.25, 0.5]], seeds=[0, 1], epochs=2, xtra_fc=[16])
+    assert isinstance(res, Sweep)
+    for name in ("train_loss", "train_acc", "valid_loss", "valid_acc"):
+        assert getattr(res, name).shape == (3, 2, 2)
+    assert res.train_loss_eval.numel() == 0
+    assert ((res.valid_acc >= 0) & (res.valid_acc <= 1)).all()
+
+
+def test_dropout_changes_the_training_and_differs_between_heads(data):
+    res = sweep(data, settings=[0.0, 0.5], seeds=[0, 0], epochs=2, xtra_fc=[16])
+    assert not torch.equal(res.train_loss[0], res.train_loss[1])     # p changes what is learned
+    assert torch.equal(res.train_loss[0, 0], res.train_loss[0, 1])   # same seed, no dropout: same run
+    assert not torch.equal(res.train_loss[1, 0], res.train_loss[1, 1])  # each head its own masks
+
+
+def test_a_sweep_is_repeatable(data):
+    a = sweep(data, settings=[0.5], seeds=[2], epochs=2, xtra_fc=[16])
+    b = sweep(data, settings=[0.5], seeds=[2], epochs=2, xtra_fc=[16])
+    assert torch.equal(a.valid_loss, b.valid_loss)
+
+
+def test_best_best_epoch_and_final_read_the_curves():
+    curve = torch.tensor([[[0.9, 0.5, 0.7]]])
+    res = Sweep([0.0], [0], train_loss=curve, train_acc=curve, valid_loss=curve, valid_acc=1 - curve)
+    assert res.best().item() == pytest.approx(0.5) and res.best_epoch().item() == 2
+    assert res.final().item() == pytest.approx(0.7)
+    assert res.best("valid_acc").item() == pytest.approx(0.5) and res.best_epoch("valid_acc").item() == 2
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(epochs=0), "epochs"), (dict(epochs=2.0), "epochs"), (dict(settings=[]), "settings"),
+    (dict(seeds=[]), "seeds"), (dict(settings=[1.5]), "p"), (dict(settings=[[0.1, 0.2, 0.3]]), "ps"),
+])
+def test_bad_arguments_are_named(data, kwargs, match):
+    args = dict(settings=[0.5], seeds=[0], epochs=1, xtra_fc=[16]) | kwargs
+    with pytest.raises(ValueError, match=match):
+        sweep(data, **args)
