@@ -12,6 +12,7 @@ One small module per concept of the lesson:
 * :mod:`lecnotes.sweep`: many heads (settings x seeds) trained at once, for the experiments;
 * :mod:`lecnotes.glue`: hands a cell's numbers and figures to the prose (no myst-nb needed);
 * :mod:`lecnotes.plots`: the book's figures;
+* :mod:`lecnotes.report`: ``spread()``, the one way a result over seeds is written;
 * :mod:`lecnotes.repro`: ``setup()`` for seeds and threads.
 """
 
@@ -21,12 +22,13 @@ from .dropout import Dropout, dropout
 from .head import custom_head, default_ps, n_params
 from .learner import History, Learner
 from .pooling import AdaptiveConcatPool2d, concat_pool
+from .report import spread
 from .repro import setup
 from .sweep import Sweep, sweep
 
 __all__ = [
     "AdaptiveConcatPool2d", "Dropout", "History", "Learner", "concat_pool", "custom_head",
     "default_ps", "dropout", "n_params", "pretrained_body", "resnet_body", "setup",
-    "small_body", "source_task", "sweep", "Sweep", "target_task",
+    "small_body", "source_task", "spread", "sweep", "Sweep", "target_task",
 ]
 __version__ = "0.1.0"

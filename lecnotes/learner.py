@@ -42,14 +42,19 @@ class History:
             on), each computed with the weights of that moment (what fastai reports).
         valid_loss, valid_acc: loss and accuracy on the validation set at the end of the epoch,
             in eval mode (dropout off).
-        train_loss_eval: loss on the whole training set at the end of the epoch in eval mode,
-            recorded only when ``fit(..., eval_train=True)``.
+        train_acc: accuracy over the epoch's mini-batches, measured like ``train_loss``: dropout
+            on, the weights of each moment (the running figure a training loop prints).
+        train_loss_eval, train_acc_eval: loss and accuracy on the whole training set at the end
+            of the epoch in eval mode (dropout off), recorded only when
+            ``fit(..., eval_train=True)``.
     """
 
     train_loss: list[float] = field(default_factory=list)
     valid_loss: list[float] = field(default_factory=list)
     valid_acc: list[float] = field(default_factory=list)
     train_loss_eval: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    train_acc_eval: list[float] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.train_loss)
@@ -224,7 +229,8 @@ class Learner:
         Args:
             epochs: number of epochs (positive integer).
             lr: learning rate (positive).
-            eval_train: also record the eval-mode loss on the whole training set per epoch.
+            eval_train: also record the eval-mode loss and accuracy on the whole training set
+                per epoch.
             wd: weight decay (L2 penalty), default 0.
 
         Returns:
@@ -245,25 +251,30 @@ class Learner:
         for _ in bar:
             self.head.train()
             order = torch.randperm(len(y), generator=self._shuffle)
-            total, seen = 0.0, 0
+            total, correct, seen = 0.0, 0, 0
             with torch.random.fork_rng(devices=[]):
                 torch.set_rng_state(self._rng_state)
                 for i in range(0, len(y), self.bs):
                     idx = order[i : i + self.bs]
                     if len(idx) == 1 and len(y) > 1:
                         continue  # BatchNorm1d cannot train on a batch of one
-                    loss = F.nll_loss(self.head(self._inputs("train", idx)), y[idx])
+                    out = self.head(self._inputs("train", idx))
+                    loss = F.nll_loss(out, y[idx])
                     self._opt.zero_grad()
                     loss.backward()
                     self._opt.step()
                     total += loss.item() * len(idx)
+                    correct += int((out.argmax(1) == y[idx]).sum())
                     seen += len(idx)
                 self._rng_state = torch.get_rng_state()
             self.history.train_loss.append(total / seen)
+            self.history.train_acc.append(correct / seen)
             vl, va = self.evaluate("valid")
             self.history.valid_loss.append(vl)
             self.history.valid_acc.append(va)
             if eval_train:
-                self.history.train_loss_eval.append(self.evaluate("train")[0])
+                loss_eval, acc_eval = self.evaluate("train")
+                self.history.train_loss_eval.append(loss_eval)
+                self.history.train_acc_eval.append(acc_eval)
         self.head.eval()
         return self.history

@@ -24,8 +24,12 @@ def _styled(ax, n: int):
 
 
 def line_chart(series: Mapping[str, Sequence[float]], title: str, xlabel: str, ylabel: str,
-               x: Sequence[float] | None = None, size: tuple[float, float] = (6.4, 4.0)) -> Figure:
+               x: Sequence[float] | None = None, size: tuple[float, float] = (6.4, 4.0),
+               **options) -> Figure:
     """One line per entry of ``series`` (label to y values), against ``x`` (default 1, 2, ...).
+
+    ``options`` are the axis options of :func:`axis_options` (``xscale``, ``yscale``,
+    ``xticks``, ``ylim``, ``ref``, ``legend_loc``).
 
     Example:
         >>> fig = line_chart({"train": [1.0, 0.5]}, "Loss", "epoch", "loss")
@@ -37,18 +41,19 @@ def line_chart(series: Mapping[str, Sequence[float]], title: str, xlabel: str, y
         xs = list(x) if x is not None else list(range(1, len(ys) + 1))
         ax.plot(xs, list(ys), color=colour, linestyle=ls, marker=marker, markersize=4,
                 markevery=max(1, len(xs) // 10), label=label)
-    _finish(ax, title, xlabel, ylabel, legend=len(series) > 1)
+    _finish(ax, title, xlabel, ylabel, legend=len(series) > 1, **options)
     plt.close(fig)
     return fig
 
 
 def spread_chart(series: Mapping[str, torch.Tensor], title: str, xlabel: str, ylabel: str,
                  x: Sequence[float] | None = None, size: tuple[float, float] = (6.4, 4.0),
-                 xscale: str = "linear") -> Figure:
+                 **options) -> Figure:
     """Mean over seeds as a line, min to max over seeds as a shaded band.
 
     Args:
         series: label to a ``[n_seeds, n_points]`` tensor.
+        options: the axis options of :func:`axis_options`.
 
     Example:
         >>> fig = spread_chart({"p=0": torch.rand(3, 5)}, "Loss", "epoch", "loss")
@@ -64,8 +69,7 @@ def spread_chart(series: Mapping[str, torch.Tensor], title: str, xlabel: str, yl
         ax.plot(xs, ys.mean(0).tolist(), color=colour, linestyle=ls, marker=marker,
                 markersize=4, markevery=max(1, len(xs) // 10),
                 label=f"{label} (mean of {ys.shape[0]}; band: min to max)")
-    ax.set_xscale(xscale)
-    _finish(ax, title, xlabel, ylabel, legend=True)
+    _finish(ax, title, xlabel, ylabel, legend=True, **options)
     plt.close(fig)
     return fig
 
@@ -136,11 +140,41 @@ def bar_chart(values: Mapping[str, float], title: str, xlabel: str, ylabel: str 
     return fig
 
 
-def _finish(ax, title: str, xlabel: str, ylabel: str, legend: bool) -> None:
+def axis_options(ax, xscale: str | None = None, yscale: str | None = None,
+                 xticks: Sequence[float] | None = None, ylim: tuple[float, float] | None = None,
+                 ref: tuple[float, str] | None = None) -> None:
+    """The charts' shared options, so that no chapter has to reach into ``fig.axes``.
+
+    Args:
+        xscale, yscale: ``"log"`` (or any matplotlib scale); default: leave the axis linear.
+        xticks: put a tick at each of these x values, labelled with the value as written.
+        ylim: ``(bottom, top)`` of the y axis.
+        ref: ``(y, label)``: a grey dashed horizontal reference line, named in the legend.
+
+    Example:
+        >>> fig = line_chart({"a": [1.0, 2.0]}, "T", "x", "y", xticks=[1, 2], ref=(1.5, "target"))
+        >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        ['1', '2']
+    """
+    if xscale is not None:  # set only when asked: setting a scale resets the axis' ticks
+        ax.set_xscale(xscale)
+    if yscale is not None:
+        ax.set_yscale(yscale)
+    if xticks is not None:
+        ax.set_xticks(list(xticks), [str(t) for t in xticks])
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    if ref is not None:
+        ax.axhline(ref[0], color="#777777", linestyle="--", linewidth=1, label=ref[1])
+
+
+def _finish(ax, title: str, xlabel: str, ylabel: str, legend: bool, legend_loc: str = "best",
+            **options) -> None:
+    axis_options(ax, **options)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, color="#dddddd", linewidth=0.6)
-    if legend:
-        ax.legend(fontsize=8, frameon=False)
+    if legend or options.get("ref") is not None:
+        ax.legend(fontsize=8, frameon=False, loc=legend_loc)
     ax.figure.tight_layout()

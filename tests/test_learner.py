@@ -276,3 +276,11 @@ def test_bad_split(small, tmp_path, precompute, split):
 def test_bad_mode(tiny, mode):
     with pytest.raises(ValueError, match="mode must be"):
         tiny.evaluate("valid", mode=mode)
+
+
+def test_fit_records_training_accuracy_running_and_in_eval_mode():
+    learn = Learner.pretrained(target_task(n_train=40, n_valid=40), xtra_fc=[16], ps=0.5)
+    hist = learn.fit(3, 1e-3, eval_train=True)
+    assert len(hist.train_acc) == len(hist.train_acc_eval) == 3
+    assert all(0 <= a <= 1 for a in hist.train_acc + hist.train_acc_eval)
+    assert hist.train_acc_eval[-1] == learn.evaluate("train")[1]  # dropout off, end of the epoch

@@ -128,3 +128,12 @@ def test_bar_chart_without_target_and_custom_format():
 def test_bar_chart_rejects_empty_values():
     with pytest.raises(ValueError, match="values"):
         bar_chart({}, "Nothing", "x")
+
+
+def test_axis_options_set_the_scale_ticks_limits_and_reference_line():
+    fig = spread_chart({"a": torch.rand(3, 4) + 0.1}, "T", "p", "loss", x=[0.01, 0.1, 0.5, 0.9],
+                       xscale="log", xticks=[0.01, 0.1, 0.5, 0.9], ylim=(0.0, 2.0), ref=(1.0, "chance"))
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_ylim() == (0.0, 2.0)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.01", "0.1", "0.5", "0.9"]
+    assert "chance" in [t.get_text() for t in ax.get_legend().get_texts()]

@@ -18,7 +18,8 @@ def test_without_dropout_each_stacked_head_trains_exactly_like_a_learner(data):
     res = sweep(data, settings=[0.0], seeds=[0, 3], epochs=4, xtra_fc=[32], eval_train=True)
     for j, seed in enumerate([0, 3]):
         hist = L.Learner.pretrained(data, xtra_fc=[32], ps=0.0, seed=seed).fit(4, 1e-3, eval_train=True)
-        for name in ("train_loss", "valid_loss", "valid_acc", "train_loss_eval"):
+        for name in ("train_loss", "train_acc", "valid_loss", "valid_acc",
+                     "train_loss_eval", "train_acc_eval"):
             ours = getattr(res, name)[0, j]
             assert torch.allclose(ours, torch.tensor(getattr(hist, name)), atol=1e-5), (name, seed)
 
