@@ -1,0 +1,408 @@
+"""The student editions (notebooks/NAME.ipynb) as a student meets them: in the real JupyterLab of the
+venv, with jupyterlab-myst, in Debian's Chromium.
+
+One JupyterLab server runs for the module, on 127.0.0.1 with a random token, serving a temporary copy
+of notebooks/ and with its config, runtime, data, settings and workspace folders in tmp, so that
+nothing is read from or written to the home folder or the repository. Each chapter is opened in its
+own page and scrolled from top to bottom (JupyterLab 4 only lays out the cells near the viewport);
+at every step the visible text of the rendered prose and of the outputs, the figures and the
+exercise/solution blocks are collected. The tests then check that no site-only markup or glue key
+shows, that every solution is folded, and that as many figures show as on the site's page.
+Screenshots go to _build/screenshots/jupyterlab/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sitekit import ROOT, SHOTS
+
+CHAPTERS = ("01_custom_head", "02_dropout", "03_choosing_p", "04_averaging", "05_xtra_fc")
+LAB_SHOTS = SHOTS / "jupyterlab"
+START_TIMEOUT = 60  # seconds for the server to answer /api/status
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the front tab
+
+# Markup that only the site build understands, and what a broken MyST render or a leftover test
+# marker would show.
+SITE_ONLY = ("{glue", "{exercise", "{solution", "{cite", "{doc", "Unknown Directive", "NBVAL")
+# Visible on purpose, each with the reason; the check runs on the text without them.
+SHOWN_ON_PURPOSE = {
+    "# NBVAL_RAISES_EXCEPTION":
+        "05_xtra_fc runs calls that must fail; each such code cell starts with this comment, the prose "
+        "above them explains it, and the stored tracebacks quote the cell's first line. The student "
+        "sees the comment in the code itself.",
+}
+# Every glue key of the chapters is ch<chapter>_<name>; names may hold capitals (ch4_e1_A).
+GLUE_KEY = re.compile(r"\bch[1-5]_\w+\b", re.ASCII)
+DIRECTIVE = r"^[ \t]*(?:`{{3,}}|:{{3,}})\{{{}\}}"
+
+# The images of a cell: in its outputs, or in its rendered prose (jupyterlab-myst or plain).
+IMAGES = ".jp-OutputArea img, .jp-Cell-inputArea .myst img, .jp-Cell-inputArea .jp-RenderedMarkdown img"
+# Scrolls nothing; reports the cells that intersect the notebook's viewport, once the markdown
+# among them is rendered and their images are loaded (waits at most ~2 s for that).
+COLLECT_JS = """
+async ([sel, imgSel]) => {
+  const panel = document.querySelector(sel);
+  const scroller = panel.querySelector('.jp-WindowedPanel-outer');
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const rendered = c => c.querySelector('.jp-Cell-inputArea .myst, .jp-Cell-inputArea .jp-RenderedMarkdown');
+  const images = c => [...c.querySelectorAll(imgSel)];
+  let inView = [];
+  for (let t = 0; t < 40; t++) {
+    const box = scroller.getBoundingClientRect();
+    inView = [...panel.querySelectorAll('.jp-Cell[data-windowed-list-index]')].filter(c => {
+      const r = c.getBoundingClientRect();
+      return r.height > 0 && r.bottom > box.top && r.top < box.bottom;
+    });
+    const ready = inView.every(c => (!c.classList.contains('jp-MarkdownCell') || rendered(c))
+                                    && images(c).every(i => i.complete));
+    if (ready && inView.length) break;
+    await sleep(50);
+  }
+  const cells = inView.map(c => {
+    const md = c.classList.contains('jp-MarkdownCell');
+    const prose = md ? rendered(c) : null;
+    const out = c.querySelector('.jp-OutputArea');
+    return {
+      index: Number(c.dataset.windowedListIndex),
+      type: md ? 'markdown' : (c.classList.contains('jp-CodeCell') ? 'code' : 'raw'),
+      myst: !!(prose && prose.classList.contains('myst')),
+      text: [prose ? prose.innerText : '', out ? out.innerText : ''].join('\\n'),
+      headings: prose ? prose.querySelectorAll('h1, h2, h3').length : 0,
+      katex: prose ? prose.querySelectorAll('.katex').length : 0,
+      images: images(c).map((img, n) => ({n, src: (img.getAttribute('src') || '').slice(0, 60),
+                                          width: img.naturalWidth, complete: img.complete})),
+      blocks: prose ? [...prose.querySelectorAll('.myst-exercise')].map(b => {
+        const title = b.querySelector('.myst-exercise-title');
+        const body = b.querySelector('.myst-exercise-body');
+        return {tag: b.tagName.toLowerCase(), open: b.hasAttribute('open'),
+                title: title ? title.innerText.trim() : '',
+                bodyVisible: body ? body.checkVisibility() : null,
+                bodyText: body ? body.textContent.trim() : ''};
+      }) : [],
+    };
+  });
+  return {cells, top: scroller.scrollTop, height: scroller.scrollHeight, client: scroller.clientHeight};
+}
+"""
+
+SCROLL_JS = """
+(sel) => {
+  const s = document.querySelector(sel).querySelector('.jp-WindowedPanel-outer');
+  const before = s.scrollTop;
+  s.scrollTop = before + Math.round(s.clientHeight * 0.8);
+  return s.scrollTop !== before;
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, n: int = 4000) -> str:
+    return path.read_text(errors="replace")[-n:] if path.exists() else "(no log)"
+
+
+def _api(base: str, token: str, path: str, method: str = "GET"):
+    req = urllib.request.Request(f"{base}{path}", method=method,
+                                 headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        body = r.read()
+    return json.loads(body) if body else None
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """The venv's JupyterLab on 127.0.0.1, serving a copy of notebooks/; yields (base URL, token)."""
+    tmp = tmp_path_factory.mktemp("jupyterlab")
+    root = tmp / "notebooks"
+    shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    dirs = {name: tmp / name for name in ("config", "runtime", "data", "settings", "workspaces", "ipython")}
+    for d in dirs.values():
+        d.mkdir()
+    # No news prompt, no update check, no autosave: what the page shows is the notebook alone.
+    plugin = dirs["settings"] / "@jupyterlab"
+    (plugin / "apputils-extension").mkdir(parents=True)
+    (plugin / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    (plugin / "docmanager-extension").mkdir()
+    (plugin / "docmanager-extension" / "plugin.jupyterlab-settings").write_text(
+        json.dumps({"autosave": False}))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON"))}
+    env.update(JUPYTER_CONFIG_DIR=str(dirs["config"]), JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+               JUPYTER_DATA_DIR=str(dirs["data"]), JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
+               JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]), IPYTHONDIR=str(dirs["ipython"]),
+               JUPYTER_PLATFORM_DIRS="1")
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser",
+           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+           "--ServerApp.open_browser=False", "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           f"--LabApp.user_settings_dir={dirs['settings']}", f"--LabApp.workspaces_dir={dirs['workspaces']}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # the test machines run as root
+    log = tmp / "jupyterlab.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited with code {proc.returncode}:\n{_tail(log)}")
+            try:
+                _api(base, token, "/api/status")
+                break
+            except (OSError, urllib.error.URLError):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not answer /api/status in {START_TIMEOUT} s:\n{_tail(log)}")
+                time.sleep(0.25)
+        yield base, token
+    finally:
+        proc.terminate()  # the server shuts its kernels down on SIGTERM
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def _chapter(name: str) -> dict:
+    return json.loads((ROOT / "chapters" / f"{name}.ipynb").read_text())
+
+
+def _markdown(nb: dict) -> str:
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def _glue_keys(nb: dict) -> set[str]:
+    return {out["metadata"]["scrapbook"]["name"] for c in nb["cells"] for out in c.get("outputs", [])
+            if out.get("metadata", {}).get("scrapbook")}
+
+
+def _count(directive: str, nb: dict) -> int:
+    return len(re.findall(DIRECTIVE.format(directive), _markdown(nb), re.M))
+
+
+def _dismiss(page) -> None:
+    """Close whatever dialog or toast JupyterLab put over the notebook."""
+    for sel in (".jp-Dialog .jp-Dialog-button.jp-mod-reject", ".jp-Notification-Toast-Close"):
+        for button in page.locator(sel).all():
+            if button.is_visible():
+                button.click()
+
+
+def _shoot_image(page, index: int, n: int, path: Path) -> None:
+    """A screenshot with image n of cell `index` in the middle of the screen; the scroll is restored."""
+    page.evaluate("""([sel, imgSel, index, n]) => {
+        const s = document.querySelector(sel).querySelector('.jp-WindowedPanel-outer');
+        window.__labTestScroll = s.scrollTop;
+        const cell = document.querySelector(`${sel} .jp-Cell[data-windowed-list-index="${index}"]`);
+        cell.querySelectorAll(imgSel)[n].scrollIntoView({block: 'center'});
+    }""", [PANEL, IMAGES, index, n])
+    page.wait_for_timeout(250)
+    page.screenshot(path=str(path))
+    page.evaluate("(sel) => { document.querySelector(sel).querySelector('.jp-WindowedPanel-outer')"
+                  ".scrollTop = window.__labTestScroll; }", PANEL)
+    page.wait_for_timeout(100)
+
+
+def _visit(browser, base: str, token: str, name: str) -> dict:
+    """Open one chapter, scroll it top to bottom and collect what shows."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    problems, foreign = [], []
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+
+    def route(r):
+        if r.request.url.startswith((base, "data:", "blob:")):
+            r.continue_()
+        else:
+            foreign.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    for old in LAB_SHOTS.glob(f"{name}-*.png"):  # no screenshot of an earlier run stays behind
+        old.unlink()
+    started = time.monotonic()
+    try:
+        page.goto(f"{base}/lab/tree/{name}.ipynb?reset&token={token}", wait_until="domcontentloaded")
+        page.wait_for_selector(f"{PANEL} .jp-Notebook", timeout=60_000)
+        page.wait_for_selector(f"{PANEL} .jp-MarkdownCell .jp-Cell-inputArea .myst, "
+                               f"{PANEL} .jp-MarkdownCell .jp-Cell-inputArea .jp-RenderedMarkdown",
+                               timeout=60_000)
+        page.wait_for_timeout(500)
+        _dismiss(page)
+        loaded = time.monotonic() - started
+        title = page.inner_text(".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel")
+        shots = [LAB_SHOTS / f"{name}-first-screen.png"]
+        page.screenshot(path=str(shots[0]))
+
+        cells: dict[int, dict] = {}
+        figures: dict[str, dict] = {}
+        for _step in range(400):
+            view = page.evaluate(COLLECT_JS, [PANEL, IMAGES])
+            for cell in view["cells"]:
+                seen = cells.setdefault(cell["index"], {**cell, "images": []})
+                if len(cell["text"]) > len(seen["text"]):
+                    seen.update({k: v for k, v in cell.items() if k != "images"})
+                for img in cell["images"]:
+                    key = f"{cell['index']}:{img['n']}"
+                    if key not in figures:
+                        figures[key] = img
+                        shot = LAB_SHOTS / f"{name}-figure-{len(figures)}.png"
+                        _shoot_image(page, cell["index"], img["n"], shot)
+                        shots.append(shot)
+                    elif img["width"] > figures[key]["width"]:
+                        figures[key] = img
+            if not page.evaluate(SCROLL_JS, PANEL):
+                break
+            page.wait_for_timeout(120)
+        # The end of the chapter (the scroll went past it): its exercises, with the solutions folded.
+        page.evaluate("(sel) => [...document.querySelectorAll(`${sel} .jp-Cell`)].pop()"
+                      ".scrollIntoView({block: 'end'})", PANEL)
+        page.wait_for_timeout(250)
+        shots.append(LAB_SHOTS / f"{name}-last-screen.png")
+        page.screenshot(path=str(shots[-1]))
+    finally:
+        seconds = time.monotonic() - started
+        ctx.close()
+    return {"title": title, "cells": cells, "figures": figures, "shots": shots,
+            "problems": problems, "foreign": foreign, "loaded": loaded, "seconds": seconds,
+            "text": "\n".join(cells[i]["text"] for i in sorted(cells))}
+
+
+@pytest.fixture(scope="module")
+def visit(jupyterlab, browser):
+    """visit(name) -> what one chapter shows in JupyterLab (each chapter is visited once)."""
+    base, token = jupyterlab
+    LAB_SHOTS.mkdir(parents=True, exist_ok=True)
+    done: dict[str, dict] = {}
+
+    def one(name: str) -> dict:
+        if name not in done:
+            done[name] = _visit(browser, base, token, name)
+            v = done[name]
+            print(f"\n{name}: rendered in {v['loaded']:.1f} s, scrolled through in {v['seconds']:.1f} s; "
+                  f"screenshots:\n  " + "\n  ".join(str(s) for s in v["shots"]))
+            for session in _api(base, token, "/api/sessions") or []:  # one idle kernel at a time
+                _api(base, token, f"/api/sessions/{session['id']}", method="DELETE")
+        return done[name]
+
+    return one
+
+
+def test_every_glue_key_of_the_chapters_matches_the_key_pattern():
+    for name in CHAPTERS:
+        keys = _glue_keys(_chapter(name))
+        assert keys, f"{name} glues nothing: is its stored run missing?"
+        wrong = sorted(k for k in keys if not GLUE_KEY.fullmatch(k) or not k.startswith(f"ch{name[1]}_"))
+        assert wrong == [], f"{name}: glue keys outside the pattern {GLUE_KEY.pattern}: {wrong}"
+
+
+def test_jupyterlab_lists_jupyterlab_myst_as_enabled(jupyterlab):
+    base, token = jupyterlab
+    extensions = {e["name"]: e for e in _api(base, token, "/lab/api/extensions")}
+    assert "jupyterlab-myst" in extensions, f"jupyterlab-myst is not installed: {sorted(extensions)}"
+    assert extensions["jupyterlab-myst"]["enabled"], extensions["jupyterlab-myst"]
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_chapter_opens_without_errors_and_every_cell_is_seen(visit, name):
+    v = visit(name)
+    assert v["title"] == f"{name}.ipynb", f"the front tab is {v['title']!r}"
+    n = len(json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())["cells"])
+    assert sorted(v["cells"]) == list(range(n)), f"cells never scrolled into view: " \
+        f"{sorted(set(range(n)) - set(v['cells']))}"
+    assert v["foreign"] == [], f"JupyterLab asked for other hosts: {v['foreign']}"
+    errors = [p for p in v["problems"] if not p.startswith("console warning")]
+    assert errors == [], f"{name}: errors in the page: {errors}"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_jupyterlab_myst_renders_the_prose(visit, name):
+    v = visit(name)
+    markdown = [c for c in v["cells"].values() if c["type"] == "markdown"]
+    plain = [c["index"] for c in markdown if not c["myst"]]
+    assert not plain, f"{name}: markdown cells {plain} are not rendered by jupyterlab-myst " \
+        "(is the extension missing or failing to load?)"
+    assert any(c["headings"] for c in markdown), f"{name}: no rendered heading"
+    blocks = [b for c in markdown for b in c["blocks"]]
+    exercises = [b for b in blocks if not b["title"].startswith("Solution")]
+    assert len(exercises) == _count("exercise", _chapter(name)), [b["title"] for b in exercises]
+    if "$$" in _markdown(_chapter(name)):
+        assert sum(c["katex"] for c in markdown), f"{name}: display math is not typeset"
+    assert "$$" not in "\n".join(c["text"] for c in markdown), f"{name}: raw TeX shows"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_no_site_only_markup_or_glue_key_shows(visit, name):
+    text = visit(name)["text"]
+    for phrase in SHOWN_ON_PURPOSE:
+        text = text.replace(phrase, "")
+    shown = [s for s in SITE_ONLY if s in text]
+    assert shown == [], f"{name}: {shown} visible in JupyterLab"
+    keys = sorted(set(GLUE_KEY.findall(text)) | {k for k in _glue_keys(_chapter(name))
+                                                 if re.search(rf"\b{re.escape(k)}\b", text)})
+    assert keys == [], f"{name}: raw glue keys visible: {keys}"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_solution_is_folded(visit, name):
+    v = visit(name)
+    solutions = [b for c in v["cells"].values() for b in c["blocks"] if b["title"].startswith("Solution")]
+    assert len(solutions) == _count("solution", _chapter(name)) > 0, [b["title"] for b in solutions]
+    for s in solutions:
+        assert s["tag"] == "details" and not s["open"], f"{name}: {s['title']} is not a folded dropdown: {s}"
+        assert s["bodyVisible"] is False, f"{name}: the body of {s['title']} is visible"
+        first_line = " ".join(s["bodyText"].split())[:60]
+        assert first_line and first_line not in " ".join(v["text"].split()), \
+            f"{name}: the text of {s['title']} shows: {first_line!r}"
+
+
+def _site_figures(page, html: Path) -> int:
+    page.goto(html.as_uri(), wait_until="domcontentloaded")
+    return page.eval_on_selector_all("main figure img", "els => els.length")
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_as_many_figures_show_as_on_the_site(visit, built_site, browser, name):
+    v = visit(name)
+    page = browser.new_page()
+    try:
+        expected = _site_figures(page, built_site / "chapters" / f"{name}.html")
+    finally:
+        page.close()
+    assert expected > 0, f"the site's {name} page shows no figure"
+    figures = v["figures"]
+    assert len(figures) == expected, f"{name}: {len(figures)} figures in JupyterLab, {expected} on the site"
+    broken = [k for k, img in figures.items() if not (img["complete"] and img["width"] > 0)]
+    assert broken == [], f"{name}: images not decoded (cell:image) {broken}"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_screenshots_of_the_first_screen_and_a_figure_are_saved(visit, name):
+    shots = visit(name)["shots"]
+    assert shots[0].name == f"{name}-first-screen.png"
+    assert any("-figure-" in s.name for s in shots)
+    for shot in shots:
+        assert shot.is_file() and shot.stat().st_size > 10_000, shot
