@@ -173,7 +173,8 @@ def bibliography() -> dict[str, str]:
     entries = {}
     for key, entry in parse_file(str(ROOT / "references.bib")).entries.items():
         people = entry.persons.get("author") or entry.persons.get("editor") or []
-        names = [" ".join(p.last_names).strip("{}") for p in people] or [entry.fields.get("organization", key)]
+        names = ([" ".join(p.last_names).strip("{}") for p in people]
+                 or [entry.fields.get("organization", key)])
         who = names[0] if len(names) == 1 else (" and ".join(names) if len(names) == 2
                                                  else f"{names[0]} et al.")
         entries[key] = f"{who}, {entry.fields.get('year', 'n.d.')}"
