@@ -141,13 +141,14 @@ def bar_chart(values: Mapping[str, float], title: str, xlabel: str, ylabel: str 
 
 
 def axis_options(ax, xscale: str | None = None, yscale: str | None = None,
-                 xticks: Sequence[float] | None = None, ylim: tuple[float, float] | None = None,
-                 ref: tuple[float, str] | None = None) -> None:
+                 xticks: Sequence[float] | None = None, xticklabels: Sequence[str] | None = None,
+                 ylim: tuple[float, float] | None = None, ref: tuple[float, str] | None = None) -> None:
     """The charts' shared options, so that no chapter has to reach into ``fig.axes``.
 
     Args:
         xscale, yscale: ``"log"`` (or any matplotlib scale); default: leave the axis linear.
-        xticks: put a tick at each of these x values, labelled with the value as written.
+        xticks: put a tick at each of these x values, labelled with the value as written...
+        xticklabels: ...or with these labels (for categories drawn at positions 0, 1, 2, ...).
         ylim: ``(bottom, top)`` of the y axis.
         ref: ``(y, label)``: a grey dashed horizontal reference line, named in the legend.
 
@@ -161,7 +162,7 @@ def axis_options(ax, xscale: str | None = None, yscale: str | None = None,
     if yscale is not None:
         ax.set_yscale(yscale)
     if xticks is not None:
-        ax.set_xticks(list(xticks), [str(t) for t in xticks])
+        ax.set_xticks(list(xticks), [str(t) for t in (xticklabels or xticks)])
     if ylim is not None:
         ax.set_ylim(*ylim)
     if ref is not None:

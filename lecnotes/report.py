@@ -29,3 +29,31 @@ def spread(values: torch.Tensor | Sequence[float], fmt: str = ".3f") -> str:
     if v.numel() == 0:
         raise ValueError("spread needs at least one value, got none")
     return f"{v.mean().item():{fmt}} ({v.min().item():{fmt}} to {v.max().item():{fmt}})"
+
+
+def sweep_table(result, labels: Sequence[str] | None = None, name: str = "ps") -> str:
+    """A Markdown table of a :class:`~lecnotes.sweep.Sweep`: one row per setting, each cell a
+    :func:`spread` over the seeds.
+
+    Columns: the training loss of the last epoch (dropout on, as reported), the lowest
+    validation loss and the epoch of each seed where it came, the final validation loss, and
+    the best and final validation accuracy.
+
+    Args:
+        result: the sweep.
+        labels: one label per setting (default: the settings as written).
+        name: the heading of the first column.
+    """
+    labels = list(labels) if labels is not None else [str(s) for s in result.settings]
+    if len(labels) != len(result.settings):
+        raise ValueError(f"labels has {len(labels)} entries for {len(result.settings)} settings")
+    rows = [f"| {name} | training loss, last epoch | lowest validation loss | at epoch "
+            "| final validation loss | best accuracy | final accuracy |",
+            "|---|---|---|---|---|---|---|"]
+    for i, label in enumerate(labels):
+        epochs = ", ".join(str(int(e)) for e in result.best_epoch()[i])
+        rows.append(f"| {label} | {spread(result.final('train_loss')[i])} | {spread(result.best()[i])} "
+                    f"| {epochs} | {spread(result.final()[i])} "
+                    f"| {spread(result.best('valid_acc')[i], '.1%')} "
+                    f"| {spread(result.final('valid_acc')[i], '.1%')} |")
+    return "\n".join(rows)

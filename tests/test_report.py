@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lecnotes.report import spread
+from lecnotes.report import spread, sweep_table
 
 
 def test_spread_gives_the_mean_then_the_smallest_and_largest_run():
@@ -18,3 +18,16 @@ def test_spread_uses_the_format_for_all_three_numbers():
 def test_spread_of_nothing_is_an_error():
     with pytest.raises(ValueError, match="at least one"):
         spread([])
+
+
+def test_sweep_table_has_a_row_per_setting_with_the_spread_over_seeds():
+    from lecnotes.sweep import Sweep
+
+    loss = torch.tensor([[[0.9, 0.5, 0.6], [0.8, 0.4, 0.7]]])  # 1 setting, 2 seeds, 3 epochs
+    res = Sweep([0.5], [0, 1], train_loss=loss, train_acc=1 - loss, valid_loss=loss, valid_acc=1 - loss)
+    table = sweep_table(res, labels=["p = 0.5"]).splitlines()
+    assert len(table) == 3
+    assert table[2] == ("| p = 0.5 | 0.650 (0.600 to 0.700) | 0.450 (0.400 to 0.500) | 2, 2 "
+                        "| 0.650 (0.600 to 0.700) | 55.0% (50.0% to 60.0%) | 35.0% (30.0% to 40.0%) |")
+    with pytest.raises(ValueError, match="labels"):
+        sweep_table(res, labels=["a", "b"])
