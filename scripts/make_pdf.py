@@ -29,39 +29,53 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-def print_pdf(site: Path = HTML, out: Path = DEFAULT_PDF) -> Path:
-    """Print every page of the built site to one PDF at ``out``; returns ``out``."""
+def print_pdf(site: Path = HTML, out: Path = DEFAULT_PDF, browser=None) -> Path:
+    """Print every page of the built site to one PDF at ``out``; returns ``out``.
+
+    ``browser`` is a running Playwright browser to print with (the tests pass theirs: one
+    process can hold only one sync Playwright session); by default one is started here.
+    """
     from playwright.sync_api import sync_playwright
-    from pypdf import PdfReader, PdfWriter
 
     if not (site / "intro.html").is_file():
         raise SystemExit(f"no built site in {site}: run `make build` first")
+    if browser is not None:
+        return _print_with(browser, site, out)
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as p:
+        own = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        try:
+            return _print_with(own, site, out)
+        finally:
+            own.close()
+
+
+def _print_with(browser, site: Path, out: Path) -> Path:
+    from pypdf import PdfReader, PdfWriter
+
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     writer = PdfWriter()
+    page = browser.new_page()
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--disable-sync"])
-            page = browser.new_page()
-            for name in toc_pages():
-                page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{name}.html",
-                          wait_until="networkidle")
-                page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise)"
-                              " ? MathJax.startup.promise.then(() => true) : true")
-                page.emulate_media(media="print")
-                # open every hidden solution so the PDF has them
-                page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
-                data = page.pdf(format="A4", print_background=True,
-                                margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
-                start = len(writer.pages)
-                for pdf_page in PdfReader(io.BytesIO(data)).pages:
-                    writer.add_page(pdf_page)
-                writer.add_outline_item(title=page.title().split(" — ")[0], page_number=start)
-            browser.close()
+        for name in toc_pages():
+            page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{name}.html",
+                      wait_until="networkidle")
+            page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+                          " ? MathJax.startup.promise.then(() => true) : true")
+            page.emulate_media(media="print")
+            # open every hidden solution so the PDF has them
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            data = page.pdf(format="A4", print_background=True,
+                            margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+            start = len(writer.pages)
+            for pdf_page in PdfReader(io.BytesIO(data)).pages:
+                writer.add_page(pdf_page)
+            writer.add_outline_item(title=page.title().split(" — ")[0], page_number=start)
     finally:
+        page.close()
         httpd.shutdown()
         httpd.server_close()
     out.parent.mkdir(parents=True, exist_ok=True)

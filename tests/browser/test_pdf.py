@@ -14,10 +14,10 @@ def _title(html: str) -> str:
     return re.sub(r"<[^>]+>|#|¶", "", h1).strip()
 
 
-def test_pdf_has_every_chapter_title_and_figure(built_site, tmp_path):
+def test_pdf_has_every_chapter_title_and_figure(built_site, browser, tmp_path):
     from pypdf import PdfReader
 
-    pdf = print_pdf(built_site, tmp_path / "book.pdf")
+    pdf = print_pdf(built_site, tmp_path / "book.pdf", browser=browser)
     reader = PdfReader(pdf)
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
     n_images = sum(len(p.images) for p in reader.pages)
