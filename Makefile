@@ -14,11 +14,12 @@ unexport MPLBACKEND
 # No progress bars in anything stored or compared.
 export LECNOTES_PROGRESS := 0
 
-.PHONY: help setup setup-book setup-lab editions data browser book build serve test lint execute pretrain lab pdf bench assignments publish clean
+.PHONY: help setup setup-book setup-lab editions test-portable data browser book build serve test lint execute pretrain lab pdf bench assignments publish clean
 
 help:
 	@echo "make book     set up, build the site and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make test     set up and run every test"
+	@echo "make test-portable  strict nbval with PyTorch's portable CPU kernels and a cold cache"
 	@echo "make execute  re-run every chapter, store its outputs, rewrite notebooks/ (authors)"
 	@echo "make pretrain re-train the small body on the source task (authors)"
 	@echo "make lab      open the chapters in JupyterLab (student editions, notebooks/)"
@@ -62,6 +63,12 @@ book: build serve
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Strict nbval as another CPU would run it: PyTorch's portable kernels (no AVX2 or AVX-512) and
+# an empty activation cache, so nothing computed on this machine is reused. Slower than `test`.
+test-portable: setup
+	@cache=$$(mktemp -d) && ATEN_CPU_CAPABILITY=default LECNOTES_CACHE=$$cache \
+	  $(BIN)/python -m pytest -p no:cacheprovider chapters/; rc=$$?; rm -rf "$$cache"; exit $$rc
 
 lint: setup
 	$(BIN)/ruff check .
