@@ -63,9 +63,60 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def recipe(path: str | Path = RECIPE) -> dict:
-    """The JSON written beside the weights: sha256, seed, epochs, accuracy reached and more."""
-    return json.loads(Path(path).read_text())
+_FIX = ("restore it from git (it ships with lecnotes), or re-run `python -m lecnotes.pretrain`, which "
+        "writes the weights and their recipe together")
+
+
+def recipe(path: str | Path | None = None) -> dict:
+    """The JSON written beside the weights: sha256, seed, epochs, accuracy reached and more.
+
+    Args:
+        path: the JSON file; default :data:`RECIPE`, the shipped one (looked up when called).
+
+    Returns:
+        The recipe as a dict.
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        ValueError: the file is not a JSON object (truncated, damaged or another file); the
+            message names it.
+
+    Example:
+        >>> recipe()["channels"]
+        [32, 64, 128, 512]
+    """
+    path = Path(RECIPE if path is None else path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"the weights recipe {path} does not exist: {_FIX}") from None
+    try:
+        info = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the weights recipe {path} is not valid JSON ({exc}); it may be truncated or "
+                         f"damaged: {_FIX}") from exc
+    if not isinstance(info, dict):
+        raise ValueError(f"the weights recipe {path} holds a JSON {type(info).__name__}, not an object with "
+                         f"the keys 'sha256' and 'channels': {_FIX}")
+    return info
+
+
+def _loading_recipe(path: Path) -> tuple[str, tuple[int, ...]]:
+    """The weights' sha256 and the body's channels, from a recipe checked for both."""
+    info = recipe(path)
+    missing = [k for k in ("sha256", "channels") if k not in info]
+    if missing:
+        raise ValueError(f"the weights recipe {path} lacks {' and '.join(map(repr, missing))}, which loading "
+                         f"the weights needs: {_FIX}")
+    digest, channels = info["sha256"], info["channels"]
+    if not isinstance(digest, str) or len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
+        raise ValueError(f"the weights recipe {path} gives 'sha256' as {digest!r}, not 64 lowercase hex "
+                         f"digits: {_FIX}")
+    if not isinstance(channels, list) or not channels or \
+            not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in channels):
+        raise ValueError(f"the weights recipe {path} gives 'channels' as {channels!r}, not a list of "
+                         f"positive integers (one per conv block): {_FIX}")
+    return digest, tuple(channels)
 
 
 def load_checkpoint(weights: str | Path, expected_sha256: str) -> dict[str, torch.Tensor]:
@@ -86,11 +137,26 @@ def load_checkpoint(weights: str | Path, expected_sha256: str) -> dict[str, torc
     return torch.load(weights, map_location="cpu", weights_only=True)
 
 
-def pretrained_body(weights: str | Path = WEIGHTS, recipe_path: str | Path = RECIPE) -> nn.Sequential:
-    """The small body with the shipped pretrained weights, frozen and in eval mode.
+def pretrained_body(weights: str | Path | None = None,
+                    recipe_path: str | Path | None = None) -> nn.Sequential:
+    """The small body with pretrained weights, frozen and in eval mode.
 
     Frozen means ``requires_grad=False`` on every parameter, so no optimiser changes it;
     eval mode means BatchNorm uses its stored statistics.
+
+    Args:
+        weights: a ``state_dict`` file written by :mod:`lecnotes.pretrain`; default
+            :data:`WEIGHTS`, the shipped one (looked up when called, not when imported).
+        recipe_path: the JSON with the weights' sha256 and the body's channels; default the
+            ``.json`` beside ``weights`` (``small_body.json`` for the shipped weights).
+
+    Returns:
+        The body, ``[N, 1, 28, 28]`` to ``[N, channels[-1], 3, 3]``.
+
+    Raises:
+        FileNotFoundError: the weights or the recipe do not exist.
+        ValueError: the recipe is not valid JSON or lacks ``sha256`` or ``channels``, or the
+            weights' sha256 is not the recipe's. The message names the file.
 
     Shape: ``[N, 1, 28, 28]`` to ``[N, 512, 3, 3]``.
 
@@ -99,9 +165,19 @@ def pretrained_body(weights: str | Path = WEIGHTS, recipe_path: str | Path = REC
         >>> body(torch.zeros(1, 1, 28, 28)).shape
         torch.Size([1, 512, 3, 3])
     """
-    info = recipe(recipe_path)
-    body = small_body(tuple(info["channels"]))
-    body.load_state_dict(load_checkpoint(weights, info["sha256"]))
+    shipped = weights is None
+    weights = Path(WEIGHTS if shipped else weights)  # type: ignore[arg-type]
+    if recipe_path is None:
+        recipe_path = RECIPE if shipped else weights.with_suffix(".json")
+        if not Path(recipe_path).is_file():
+            raise FileNotFoundError(
+                f"there is no recipe {recipe_path} beside the weights {weights}: pretrained_body needs the "
+                "JSON that `python -m lecnotes.pretrain` writes next to the weights (their sha256 and the "
+                "body's channels). Put it there, or pass recipe_path= to name it."
+            )
+    digest, channels = _loading_recipe(Path(recipe_path))
+    body = small_body(channels)
+    body.load_state_dict(load_checkpoint(weights, digest))
     return freeze(body)
 
 

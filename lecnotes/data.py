@@ -57,6 +57,9 @@ from pathlib import Path
 
 import torch
 
+from ._checks import positive_int
+from ._checks import seed as check_seed
+
 CLASSES: tuple[str, ...] = (
     "T-shirt/top",
     "Trouser",
@@ -355,15 +358,34 @@ def load_split(split: str = "train", folder: str | Path | None = None) -> tuple[
     images, labels = (read_idx(p) for p in paths)  # type: ignore[arg-type]
     if images.shape[0] != labels.shape[0]:
         raise ValueError(f"{split}: {images.shape[0]} images but {labels.shape[0]} labels")
+    outside = _outside(labels, len(CLASSES))
+    if outside:
+        raise ValueError(
+            f"{paths[1]}: Fashion-MNIST's labels are 0..{len(CLASSES) - 1} (its {len(CLASSES)} "
+            f"classes), but this file holds labels outside that range: {_listed(outside)}. It is not "
+            "Fashion-MNIST's labels file, or it is damaged: restore the original (see "
+            "`python -m lecnotes.data --download`) or point LECNOTES_DATA at the original files."
+        )
     return images, labels.long()
+
+
+def _outside(labels: torch.Tensor, n: int) -> list[int]:
+    """The distinct values of ``labels`` that are not in ``0..n-1``, in order."""
+    labels = labels.long()
+    return sorted(labels[(labels < 0) | (labels >= n)].unique().tolist())
+
+
+def _listed(values: list[int], most: int = 10) -> str:
+    shown = ", ".join(str(v) for v in values[:most])
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
 
 
 @dataclass(frozen=True)
 class Normalize:
     """The transform applied to every image: scale to [0, 1], subtract ``mean``, divide by ``std``.
 
-    Its ``repr`` is part of the activation cache's key, so changing the transform means the
-    cached activations are recomputed.
+    Its class and settings are part of the activation cache's key, so changing the transform
+    means the cached activations are recomputed.
 
     Shape: ``uint8 [N, 28, 28]`` in, ``float32 [N, 1, 28, 28]`` out.
 
@@ -389,9 +411,13 @@ class Task:
         train_x, valid_x: ``uint8 [N, 28, 28]`` images.
         train_y, valid_y: ``int64 [N]`` labels, renumbered to ``0..C-1``.
         classes: the class names, indexed by the renumbered label.
-        transform: applied to a batch of images before it enters the body; its ``repr`` is
-            part of the activation cache's key (:class:`Normalize` here, ImageNet
+        transform: applied to a batch of images before it enters the body; its code and
+            settings are part of the activation cache's key (:class:`Normalize` here, ImageNet
             normalisation for photos).
+
+    Raises:
+        ValueError: images and labels of different lengths, labels that are not integers, or
+            labels outside ``0..C-1``; the message names the task, the split and the labels.
     """
 
     name: str
@@ -401,6 +427,25 @@ class Task:
     valid_y: torch.Tensor
     classes: tuple[str, ...]
     transform: Callable[[torch.Tensor], torch.Tensor]
+
+    def __post_init__(self) -> None:
+        for split in ("train", "valid"):
+            x, y = getattr(self, f"{split}_x"), getattr(self, f"{split}_y")
+            if len(x) != len(y):
+                raise ValueError(f"Task {self.name!r}: {split}_x has {len(x)} images but {split}_y has "
+                                 f"{len(y)} labels; give one label per image")
+            if not isinstance(y, torch.Tensor) or y.dtype.is_floating_point or y.dtype.is_complex \
+                    or y.dtype == torch.bool:
+                raise ValueError(f"Task {self.name!r}: {split}_y must be a tensor of integer labels "
+                                 f"0..{self.c - 1}, got {type(y).__name__} "
+                                 f"{getattr(y, 'dtype', '')}".rstrip() + "; convert it with .long()")
+            outside = _outside(y, self.c)
+            if outside:
+                raise ValueError(
+                    f"Task {self.name!r}: {split}_y holds labels {_listed(outside)}, outside 0..{self.c - 1} "
+                    f"(one per class of {self.classes}). Renumber the labels to 0..{self.c - 1}, or "
+                    "add the missing class names to classes."
+                )
 
     @property
     def c(self) -> int:
@@ -415,6 +460,15 @@ class Task:
 def _select(x: torch.Tensor, y: torch.Tensor, labels: tuple[int, ...], per_class: int | None,
             generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Take ``per_class`` seeded-random examples of each label and renumber labels 0..C-1."""
+    n = len(CLASSES)
+    wrong = sorted({int(lab) for lab in labels if not 0 <= int(lab) < n})
+    if wrong:
+        raise ValueError(f"labels {_listed(wrong)} are outside 0..{n - 1}, Fashion-MNIST's {n} classes; "
+                         f"pick the task's classes among 0..{n - 1} (see CLASSES)")
+    outside = _outside(y, n)
+    if outside:
+        raise ValueError(f"the data holds labels {_listed(outside)}, outside 0..{n - 1} (Fashion-MNIST's "
+                         f"{n} classes)")
     keep = []
     for lab in labels:
         idx = (y == lab).nonzero().flatten()
@@ -428,11 +482,6 @@ def _select(x: torch.Tensor, y: torch.Tensor, labels: tuple[int, ...], per_class
     mapping = torch.full((10,), -1, dtype=torch.long)
     mapping[list(labels)] = torch.arange(len(labels))
     return x[order], mapping[y[order]]
-
-
-def _check_count(name: str, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"{name} must be a positive integer or None (all), got {value!r}")
 
 
 def source_task(n_train: int | None = 3000, n_valid: int | None = 1000, seed: int = 0,
@@ -474,9 +523,9 @@ def target_task(n_train: int | None = 100, n_valid: int | None = 1000, seed: int
 
 def _task(name: str, labels: tuple[int, ...], n_train: int | None, n_valid: int | None,
           seed: int, folder: str | Path | None) -> Task:
-    _check_count("n_train", n_train)
-    _check_count("n_valid", n_valid)
-    g = torch.Generator().manual_seed(seed)
+    n_train = positive_int(n_train, "n_train", none_means="all")
+    n_valid = positive_int(n_valid, "n_valid", none_means="all")
+    g = torch.Generator().manual_seed(check_seed(seed))
     tx, ty = _select(*load_split("train", folder), labels, n_train, g)
     vx, vy = _select(*load_split("test", folder), labels, n_valid, g)
     return Task(name, tx, ty, vx, vy, tuple(CLASSES[i] for i in labels), Normalize())

@@ -3,6 +3,9 @@
 PyTorch's ``nn.Dropout(p)`` zeroes each element with probability p while training and
 multiplies the survivors by ``1 / (1 - p)`` ("inverted dropout"), so every element keeps its
 expected value; in eval mode it passes the input through unchanged.
+
+Like ``nn.Dropout``, these accept any real p with ``0 <= p < 1``, Python's or numpy's
+(``np.float32(0.5)``), and refuse integer tensors: dropping and rescaling makes fractions.
 """
 
 from __future__ import annotations
@@ -10,25 +13,39 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._checks import probability
 
-def _check(p: float) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise ValueError(f"p must be a number with 0 <= p < 1 (the share dropped), got {p!r}")
-    return float(p)
+
+def _check_dtype(x: torch.Tensor) -> None:
+    if not (x.is_floating_point() or x.is_complex()):
+        raise TypeError(
+            f"dropout needs a floating-point tensor x (activations), got dtype {x.dtype}: rescaling "
+            "the survivors by 1 / (1 - p) makes fractions. Convert it first with x.float()."
+        )
 
 
 def dropout_mask(shape: torch.Size | tuple[int, ...], p: float,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+                 generator: torch.Generator | None = None,
+                 device: torch.device | str | None = None) -> torch.Tensor:
     """A random keep-mask: ``True`` where an element survives, with probability ``1 - p``.
 
     Uses ``torch.rand``, so a seeded generator gives the same mask on any machine.
+
+    Args:
+        shape: the mask's shape (that of the activations).
+        p: probability of dropping each element, ``0 <= p < 1``.
+        generator: a seeded ``torch.Generator`` for a repeatable mask; it must live on ``device``.
+        device: where the mask is drawn (default the CPU); :func:`dropout` passes its input's.
+
+    Returns:
+        A ``bool`` tensor of ``shape`` on ``device``.
 
     Example:
         >>> g = torch.Generator().manual_seed(0)
         >>> dropout_mask((2, 4), 0.5, g).shape
         torch.Size([2, 4])
     """
-    return torch.rand(shape, generator=generator) >= _check(p)
+    return torch.rand(shape, generator=generator, device=device) >= probability(p, "p")
 
 
 def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, rescale: bool = True,
@@ -42,7 +59,16 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, rescale: boo
         training: when False, return ``x`` unchanged (what ``eval()`` mode does).
         rescale: multiply survivors by ``1 / (1 - p)``. ``False`` gives the broken variant
             that shrinks the mean to ``(1 - p)`` of its value; chapter 4 measures what that does.
-        generator: a seeded ``torch.Generator`` for a repeatable mask.
+        generator: a seeded ``torch.Generator`` for a repeatable mask, on ``x``'s device (the mask
+            is drawn there, so a CUDA tensor needs a CUDA generator).
+
+    Returns:
+        A tensor of ``x``'s shape, dtype and device; ``x`` itself when not training or ``p == 0``.
+
+    Raises:
+        ValueError: ``p`` is not a number with ``0 <= p < 1``.
+        TypeError: ``x`` holds integers or bools (even when not training, so the mistake shows
+            at once); convert it with ``x.float()``.
 
     Shape: output has the shape of ``x``.
 
@@ -52,10 +78,11 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, rescale: boo
         >>> dropout(x, 0.5, generator=g)
         tensor([2., 0., 0., 2.])
     """
-    p = _check(p)
+    p = probability(p, "p")
+    _check_dtype(x)
     if not training or p == 0:
         return x
-    keep = dropout_mask(x.shape, p, generator).to(x.dtype)
+    keep = dropout_mask(x.shape, p, generator, device=x.device).to(x.dtype)
     return x * keep / (1 - p) if rescale else x * keep
 
 
@@ -76,7 +103,7 @@ class Dropout(nn.Module):
 
     def __init__(self, p: float = 0.5, rescale: bool = True) -> None:
         super().__init__()
-        self.p = _check(p)
+        self.p = probability(p, "p")
         self.rescale = rescale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

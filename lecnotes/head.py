@@ -4,15 +4,16 @@
 (and that typing ``learn`` printed in the lecture): for each layer ``BatchNorm1d``, then
 ``Dropout`` when its p is above 0, then ``Linear``; ``ReLU`` after every extra layer and
 ``LogSoftmax`` after the last. Unlike fastai 0.7 it checks its arguments and says what is
-wrong.
+wrong. Sizes may be Python's or numpy's integers, and p Python's or numpy's numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Real
 
 from torch import nn
+
+from ._checks import positive_int, probability
 
 
 def default_ps(xtra_fc: Sequence[int]) -> list[float]:
@@ -30,17 +31,8 @@ def default_ps(xtra_fc: Sequence[int]) -> list[float]:
     return [0.25] * len(xtra_fc) + [0.5]
 
 
-def _check_p(p: object, where: str) -> float:
-    if isinstance(p, bool) or not isinstance(p, Real) or not 0 <= float(p) < 1:
-        raise ValueError(f"{where} must be a number with 0 <= p < 1 (the share of activations "
-                         f"dropped), got {p!r}")
-    return float(p)
-
-
-def _check_size(n: object, where: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{where} must be a positive integer (a layer size), got {n!r}")
-    return n
+def _size(n: object, where: str) -> int:
+    return positive_int(n, where, "a layer size")  # type: ignore[return-value]
 
 
 def resolve_ps(ps: float | Sequence[float] | None, xtra_fc: Sequence[int]) -> list[float]:
@@ -69,8 +61,8 @@ def resolve_ps(ps: float | Sequence[float] | None, xtra_fc: Sequence[int]) -> li
                 f"(len(xtra_fc) + 1 = {len(xtra_fc)} + 1): give one p per layer, a single "
                 f"number for all of them, or None for the default {default_ps(xtra_fc)}"
             )
-        return [_check_p(p, f"ps[{i}]") for i, p in enumerate(ps)]
-    return [_check_p(ps, "ps")] * n_layers
+        return [probability(p, f"ps[{i}]") for i, p in enumerate(ps)]
+    return [probability(ps, "ps")] * n_layers
 
 
 def custom_head(n_features: int, n_classes: int, xtra_fc: Sequence[int] | None = None,
@@ -104,13 +96,13 @@ def custom_head(n_features: int, n_classes: int, xtra_fc: Sequence[int] | None =
         >>> [type(m).__name__ for m in head]
         ['BatchNorm1d', 'Dropout', 'Linear', 'ReLU', 'BatchNorm1d', 'Dropout', 'Linear', 'LogSoftmax']
     """
-    _check_size(n_features, "n_features")
-    _check_size(n_classes, "n_classes")
+    n_features = _size(n_features, "n_features")
+    n_classes = _size(n_classes, "n_classes")
     if xtra_fc is None:
         xtra_fc = [512]
     if not isinstance(xtra_fc, (list, tuple)):
         raise ValueError(f"xtra_fc must be a list of layer sizes (possibly empty), got {xtra_fc!r}")
-    sizes = [_check_size(n, f"xtra_fc[{i}]") for i, n in enumerate(xtra_fc)]
+    sizes = [_size(n, f"xtra_fc[{i}]") for i, n in enumerate(xtra_fc)]
     probs = resolve_ps(ps, sizes)
     dims = [n_features, *sizes, n_classes]
     layers: list[nn.Module] = []

@@ -26,11 +26,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import flag, non_negative_number, positive_int, positive_number
+from ._checks import seed as check_seed
 from .body import freeze, pretrained_body
 from .data import Task
 from .head import custom_head, n_params
 from .pooling import concat_pool
 from .precompute import cached_activations, compute_activations
+from .repro import isolated_rng
 
 
 @dataclass
@@ -102,15 +105,25 @@ class Learner:
         head: a ready head; default ``custom_head(n_features, data.c, xtra_fc, ps)``.
         xtra_fc, ps: passed to :func:`~lecnotes.head.custom_head` when ``head`` is None.
         precompute: train the head on cached body activations (True) or run every mini-batch
-            through the body (False).
-        bs: mini-batch size.
+            through the body (False). A bool (numpy's too), nothing else.
+        bs: mini-batch size, at least 2: the head's BatchNorm1d needs two images to compute
+            batch statistics (a last mini-batch of one, left over by the training set's size,
+            is skipped).
         seed: seeds the head's initial weights, the shuffling and the dropout masks; the
-            learner keeps its own random state, so other cells cannot change its results.
-        cache_dir: where activations are cached (default ``~/.cache/lecnotes/activations``).
+            learner keeps its own random state (on the CPU and, on a GPU, on its device), so
+            other cells cannot change its results.
+        cache_dir: where activations are cached (default ``~/.cache/lecnotes/activations``); if
+            it cannot be used the activations are computed in memory, with one warning.
         progress: show a tqdm bar during ``fit``; default: only when run interactively and
             ``$LECNOTES_PROGRESS`` is not ``0``.
         device: where the body and the head run (``"cpu"``, ``"cuda"``, ``"mps"``; default the
             CPU); see :func:`lecnotes.photos.pick_device`. Cached activations live on the CPU.
+
+    Integer and number arguments may be Python's or numpy's (``bs=np.int64(64)``).
+
+    Raises:
+        ValueError: an argument of the wrong kind or range (the message names it), or a task
+            with fewer than 2 training images or no validation images.
 
     Example:
         >>> from lecnotes.data import target_task
@@ -125,34 +138,66 @@ class Learner:
                  precompute: bool = True, bs: int = 64, seed: int = 0,
                  cache_dir: str | Path | None = None, progress: bool | None = None,
                  device: torch.device | str | None = None) -> None:
-        if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
-            raise ValueError(f"bs must be a positive integer (the mini-batch size), got {bs!r}")
+        bs = positive_int(bs, "bs", "the mini-batch size")  # type: ignore[assignment]
+        if bs < 2:
+            raise ValueError(
+                f"bs is {bs}, but the head's BatchNorm1d layers need at least 2 images per mini-batch to "
+                "compute batch statistics while training: use bs=2 or more (the default is 64)"
+            )
+        precompute = flag(precompute, "precompute", "train on cached body activations, or run every "
+                          "mini-batch through the body")
+        seed = check_seed(seed)
+        _check_task(data)
         self.device = torch.device(device or "cpu")
         self.body = freeze(body).to(self.device)
         self.pool = concat_pool()
         self.data = data
-        self.precompute = bool(precompute)
+        self.precompute = precompute
         self.bs = bs
         self.cache_dir = cache_dir
         self.progress = progress
-        with torch.random.fork_rng(devices=[]):
+        with isolated_rng():
             torch.manual_seed(seed)
             self.n_features = int(self.features(data.train_x[:2]).shape[1])
             self.head = head if head is not None else custom_head(self.n_features, data.c, xtra_fc, ps)
             self.head.to(self.device)
-            self._rng_state = torch.get_rng_state()
+            self._save_rng()
         self._shuffle = torch.Generator().manual_seed(seed)
         self._cache: dict[str, torch.Tensor] = {}
         self.cache_hits: dict[str, bool] = {}
+        self._warned: set[str] = set()  # warnings shown already: one per cause, not one per split
         self.history = History()
 
     @classmethod
     def pretrained(cls, data: Task, xtra_fc: list[int] | None = None,
                    ps: float | list[float] | None = None, precompute: bool = True,
-                   **kwargs: object) -> Learner:
-        """A learner on the shipped pretrained small body (fastai's ``ConvLearner.pretrained``)."""
-        return cls(pretrained_body(), data, xtra_fc=xtra_fc, ps=ps, precompute=precompute,
+                   weights: str | Path | None = None, **kwargs: object) -> Learner:
+        """A learner on the pretrained small body (fastai's ``ConvLearner.pretrained``).
+
+        Args:
+            data, xtra_fc, ps, precompute: as for :class:`Learner`.
+            weights: the body's weights file (with its recipe JSON beside it, as
+                ``python -m lecnotes.pretrain`` writes them); default the shipped one, looked up
+                when called. See :func:`~lecnotes.body.pretrained_body`.
+            **kwargs: the other arguments of :class:`Learner` (``bs``, ``seed``, ``cache_dir``...).
+
+        Returns:
+            The learner.
+        """
+        return cls(pretrained_body(weights), data, xtra_fc=xtra_fc, ps=ps, precompute=precompute,
                    **kwargs)  # type: ignore[arg-type]
+
+    def _save_rng(self) -> None:
+        """Keep the learner's own random state: the CPU's and, on a GPU, its device's."""
+        self._rng_state = torch.get_rng_state()
+        if self.device.type == "cuda":
+            self._device_rng_state = torch.cuda.get_rng_state(self.device)
+
+    def _load_rng(self) -> None:
+        """Put the learner's random state in place (inside :func:`~lecnotes.repro.isolated_rng`)."""
+        torch.set_rng_state(self._rng_state)
+        if self.device.type == "cuda":
+            torch.cuda.set_rng_state(self._device_rng_state, self.device)
 
     @property
     def model(self) -> nn.Sequential:
@@ -179,7 +224,8 @@ class Learner:
         if split not in self._cache:
             images = self.data.train_x if split == "train" else self.data.valid_x
             feats, hit = cached_activations(nn.Sequential(self.body, self.pool), images,
-                                            self.data.transform, self.cache_dir, self.device)
+                                            self.data.transform, self.cache_dir, self.device,
+                                            warned=self._warned)
             self._cache[split], self.cache_hits[split] = feats, hit
         return self._cache[split]
 
@@ -212,14 +258,14 @@ class Learner:
         # a copy in train mode, so BatchNorm's running statistics of the real head never move
         head = copy.deepcopy(self.head).train() if mode == "train" else self.head.eval()
         total_loss, correct = 0.0, 0
-        with torch.random.fork_rng(devices=[]):
-            torch.set_rng_state(self._rng_state)
+        with isolated_rng():
+            self._load_rng()
             for i in range(0, len(y), 1000):
                 idx = torch.arange(i, min(i + 1000, len(y)))
                 out = head(self._inputs(split, idx))
                 total_loss += F.nll_loss(out, y[idx], reduction="sum").item()
                 correct += int((out.argmax(1) == y[idx]).sum())
-            self._rng_state = torch.get_rng_state()
+            self._save_rng()
         return total_loss / len(y), correct / len(y)
 
     def fit(self, epochs: int, lr: float, eval_train: bool = False,
@@ -228,18 +274,23 @@ class Learner:
 
         Args:
             epochs: number of epochs (positive integer).
-            lr: learning rate (positive).
+            lr: learning rate (a finite number above 0).
             eval_train: also record the eval-mode loss and accuracy on the whole training set
                 per epoch.
-            wd: weight decay (L2 penalty), default 0.
+            wd: weight decay (L2 penalty), a finite number >= 0; default 0.
 
         Returns:
             The learner's :class:`History`, which keeps growing across ``fit`` calls.
+
+        Raises:
+            ValueError: an argument of the wrong kind or range; nothing is trained.
+            FloatingPointError: a loss became nan or infinite (the weights blew up, usually
+                because ``lr`` or ``wd`` is far too large). The message names ``lr``, ``wd``,
+                the epoch and the loss; that epoch is not recorded, the epochs before it are.
         """
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"lr must be a positive number (the learning rate), got {lr!r}")
+        epochs = positive_int(epochs, "epochs", "passes over the training set")  # type: ignore[assignment]
+        lr = positive_number(lr, "lr", "the learning rate")
+        wd = non_negative_number(wd, "wd", "the weight decay")
         params = [p for p in self.head.parameters() if p.requires_grad]
         if not hasattr(self, "_opt") or self._opt_lr != (lr, wd):
             self._opt = torch.optim.Adam(params, lr=lr, weight_decay=wd)
@@ -249,32 +300,67 @@ class Learner:
         if _show_progress(self.progress):
             bar = _progress_bar()(bar, desc="epoch", leave=False)
         for _ in bar:
+            epoch = len(self.history) + 1
             self.head.train()
             order = torch.randperm(len(y), generator=self._shuffle)
             total, correct, seen = 0.0, 0, 0
-            with torch.random.fork_rng(devices=[]):
-                torch.set_rng_state(self._rng_state)
+            with isolated_rng():
+                self._load_rng()
                 for i in range(0, len(y), self.bs):
                     idx = order[i : i + self.bs]
-                    if len(idx) == 1 and len(y) > 1:
+                    if len(idx) == 1:
                         continue  # BatchNorm1d cannot train on a batch of one
                     out = self.head(self._inputs("train", idx))
                     loss = F.nll_loss(out, y[idx])
+                    value = loss.item()
+                    if not math.isfinite(value):
+                        self._save_rng()
+                        raise self._blown_up("training loss", value, epoch, lr, wd)
                     self._opt.zero_grad()
                     loss.backward()
                     self._opt.step()
-                    total += loss.item() * len(idx)
+                    total += value * len(idx)
                     correct += int((out.argmax(1) == y[idx]).sum())
                     seen += len(idx)
-                self._rng_state = torch.get_rng_state()
+                self._save_rng()
+            vl, va = self.evaluate("valid")
+            if not math.isfinite(vl):
+                raise self._blown_up("validation loss", vl, epoch, lr, wd)
+            if eval_train:
+                loss_eval, acc_eval = self.evaluate("train")
+                if not math.isfinite(loss_eval):
+                    raise self._blown_up("training loss (eval mode)", loss_eval, epoch, lr, wd)
             self.history.train_loss.append(total / seen)
             self.history.train_acc.append(correct / seen)
-            vl, va = self.evaluate("valid")
             self.history.valid_loss.append(vl)
             self.history.valid_acc.append(va)
             if eval_train:
-                loss_eval, acc_eval = self.evaluate("train")
                 self.history.train_loss_eval.append(loss_eval)
                 self.history.train_acc_eval.append(acc_eval)
         self.head.eval()
         return self.history
+
+    def _blown_up(self, what: str, value: float, epoch: int, lr: float, wd: float) -> FloatingPointError:
+        self.head.eval()
+        return FloatingPointError(
+            f"the {what} became {value} in epoch {epoch} (lr={lr}, wd={wd}): the head's weights are no "
+            f"longer usable numbers, usually because lr or wd is far too large. Epoch {epoch} is not "
+            "recorded in the history. Build a new Learner (this head is spoiled) and train it with a "
+            "smaller lr (the book uses 1e-3) or wd."
+        )
+
+
+def _check_task(data: Task) -> None:
+    """A task the learner can train on: 2 or more training images and some validation images."""
+    name = getattr(data, "name", "?")
+    n_train, n_valid = len(data.train_y), len(data.valid_y)
+    if n_train < 2:
+        raise ValueError(
+            f"task {name!r} has {n_train} training image(s); training needs at least 2 (the head's "
+            "BatchNorm1d computes statistics over a mini-batch): give the task more training images"
+        )
+    if n_valid == 0:
+        raise ValueError(
+            f"task {name!r} has no validation images (valid_x and valid_y are empty); fit scores "
+            "the head on them after every epoch: give the task some validation images"
+        )

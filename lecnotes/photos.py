@@ -21,6 +21,8 @@ from pathlib import Path
 
 import torch
 
+from ._checks import is_int, is_number, positive_int
+from ._checks import seed as check_seed
 from .data import Task
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -137,8 +139,9 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
 
     Raises:
         FileNotFoundError: ``root`` does not exist.
-        ValueError: no class folders, a class without images, or every image undecodable.
-            Images that fail to decode are skipped with a warning naming the file.
+        ValueError: no class folders, a class without images, or a class (in a split) none of
+            whose images decodes; the message names the class and its folder. Images that fail
+            to decode are skipped with a warning naming the file.
 
     Example:
         >>> task = photo_task("data/dogscats", size=224)  # doctest: +SKIP
@@ -148,13 +151,18 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
     root = Path(root).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"photo folder {root} does not exist")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 8:
+    if not is_int(size) or size < 8:
         raise ValueError(f"size must be an integer of at least 8 pixels, got {size!r}")
-    if not 0 < valid_share < 1:
-        raise ValueError(f"valid_share must be between 0 and 1, got {valid_share!r}")
+    size = int(size)
+    if not is_number(valid_share) or not 0 < valid_share < 1:
+        raise ValueError(f"valid_share must be a number between 0 and 1 (the share of each class held "
+                         f"out for validation), got {valid_share!r}")
+    seed = check_seed(seed)
+    max_per_class = positive_int(max_per_class, "max_per_class", none_means="all the images")
     g = torch.Generator().manual_seed(seed)
     layout = ("root/<class>/<image> or root/train/<class>/<image> with root/valid/<class>/<image>")
-    if (root / "train").is_dir() and (root / "valid").is_dir():
+    layout_split = (root / "train").is_dir() and (root / "valid").is_dir()
+    if layout_split:
         splits = {"train": root / "train", "valid": root / "valid"}
         classes = [d.name for d in _class_dirs(splits["train"])]
         files = {s: {c: _images_in(f / c) for c in classes} for s, f in splits.items()}
@@ -181,11 +189,17 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
                 raise ValueError(f"class {c!r} has no {split} images under {root} (expected {layout}; "
                                  f"extensions {', '.join(EXTENSIONS)})")
             imgs, _ = _load(paths, size)
+            if len(imgs) == 0:
+                folder = splits[split] / c if layout_split else root / c
+                raise ValueError(
+                    f"none of the {len(paths)} {split} image(s) of class {c!r} in {folder} could be "
+                    "decoded (each was skipped with a warning above), so the class would have no "
+                    f"{split} images. Replace or remove the damaged files, or remove the folder {folder} "
+                    "to leave the class out."
+                )
             chunks.append(imgs)
             labels += [label] * len(imgs)
         xs[split], ys[split] = torch.cat(chunks), torch.tensor(labels, dtype=torch.long)
-        if len(ys[split]) == 0:
-            raise ValueError(f"no {split} image under {root} could be decoded")
     return Task(f"photos:{os.path.basename(root)}", xs["train"], ys["train"], xs["valid"],
                 ys["valid"], tuple(classes), ImageNetNormalize())  # type: ignore[arg-type]
 

@@ -17,12 +17,18 @@ class AdaptiveConcatPool2d(nn.Module):
 
     The max-pooled channels come first, then the average-pooled ones (fastai's order).
 
-    Shape: ``[N, C, H, W]`` to ``[N, 2C, size, size]``.
+    Args:
+        size: the output's height and width.
+
+    Shape: ``[N, C, H, W]`` to ``[N, 2C, size, size]``; a single image without the batch
+    dimension, ``[C, H, W]``, to ``[2C, size, size]``, as PyTorch's pooling layers take it.
 
     Example:
         >>> pool = AdaptiveConcatPool2d()
         >>> pool(torch.zeros(4, 512, 3, 3)).shape
         torch.Size([4, 1024, 1, 1])
+        >>> pool(torch.zeros(512, 3, 3)).shape
+        torch.Size([1024, 1, 1])
     """
 
     def __init__(self, size: int = 1) -> None:
@@ -32,7 +38,8 @@ class AdaptiveConcatPool2d(nn.Module):
         self.avg = nn.AdaptiveAvgPool2d(size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.max(x), self.avg(x)], dim=1)
+        # the channels are dim -3 both in [N, C, H, W] and in an unbatched [C, H, W]
+        return torch.cat([self.max(x), self.avg(x)], dim=-3)
 
 
 def concat_pool(size: int = 1) -> nn.Sequential:

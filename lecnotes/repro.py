@@ -7,6 +7,9 @@ amplifies those bits.
 On a GPU, deterministic algorithms also need cuBLAS to use a fixed workspace: the environment
 variable ``CUBLAS_WORKSPACE_CONFIG`` must be set before CUDA starts. :func:`setup` sets it (unless
 it is set already), so call it before any CUDA work: at the top of the notebook.
+
+:func:`isolated_rng` is the one way the package keeps a computation's random draws to itself
+(a learner's, a sweep's): on the CPU and, once CUDA has started, on every GPU.
 """
 
 from __future__ import annotations
@@ -14,8 +17,13 @@ from __future__ import annotations
 import os
 import random
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
+
+from ._checks import positive_int
+from ._checks import seed as check_seed
 
 THREADS = 2
 """Threads used by the book: the 2 cores the stored outputs were produced on."""
@@ -31,8 +39,12 @@ def setup(seed: int = 0, threads: int = THREADS) -> None:
     itself, lazily if CUDA has not started yet), so no separate CUDA seeding is needed.
 
     Args:
-        seed: the seed for Python's ``random`` and for torch on every device.
+        seed: the seed for Python's ``random`` and for torch on every device: an integer
+            (Python's or numpy's).
         threads: torch's CPU thread count (default :data:`THREADS`).
+
+    Raises:
+        ValueError: ``seed`` is not an integer or ``threads`` not a positive one.
 
     Warns:
         UserWarning: CUDA had already started while ``CUBLAS_WORKSPACE_CONFIG`` was unset, so
@@ -45,8 +57,8 @@ def setup(seed: int = 0, threads: int = THREADS) -> None:
         >>> torch.get_num_threads()
         2
     """
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    seed = check_seed(seed)
+    threads = positive_int(threads, "threads", "torch's CPU thread count")  # type: ignore[assignment]
     was_set = "CUBLAS_WORKSPACE_CONFIG" in os.environ
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG)  # before CUDA starts
     if not was_set and torch.cuda.is_initialized():
@@ -66,3 +78,27 @@ def setup(seed: int = 0, threads: int = THREADS) -> None:
     except RuntimeError:  # only allowed before the first parallel work; later calls are fine
         pass
     torch.use_deterministic_algorithms(True)
+
+
+@contextmanager
+def isolated_rng() -> Iterator[None]:
+    """Fork torch's random state: whatever is drawn or seeded inside leaves the outside as it was.
+
+    ``torch.random.fork_rng(devices=[])`` forks the CPU's state only, so on a GPU the draws made
+    inside (dropout masks, ``manual_seed``) would change the GPU's global state, and runs meant
+    to be seeded and independent would not be. This forks the CPU's state and, when CUDA has
+    started, that of every CUDA device. On the CPU it draws exactly what ``fork_rng`` does.
+
+    Example:
+        >>> _ = torch.manual_seed(0)
+        >>> with isolated_rng():
+        ...     _ = torch.manual_seed(123)
+        ...     inside = torch.rand(2)
+        >>> after = torch.rand(2)
+        >>> _ = torch.manual_seed(0)
+        >>> torch.equal(after, torch.rand(2))  # as if nothing had been drawn inside
+        True
+    """
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=devices):
+        yield

@@ -38,9 +38,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import non_negative_number, positive_int, positive_number
+from ._checks import seed as check_seed
 from .data import Task
 from .head import custom_head, resolve_ps
 from .learner import Learner
+from .repro import isolated_rng
 
 
 @dataclass
@@ -162,21 +165,35 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
             fewer validation images, ``target_task(n_valid=...)``, to make a long sweep cheaper).
         settings: the ``ps`` of each row: one p for every layer, or a list with one p per layer.
         seeds: one head per seed and setting; the seed sets the head's initial weights, its
-            shuffling and its share of the dropout masks.
+            shuffling and its share of the dropout masks. Integers (Python's or numpy's).
         epochs: epochs of training (Adam, mini-batches of ``bs``).
         xtra_fc: the extra layers, as for :func:`~lecnotes.head.custom_head` (default ``[512]``).
-        lr, wd: Adam's learning rate and weight decay, the same for every head.
+        lr, wd: Adam's learning rate (a finite number above 0) and weight decay (finite, >= 0),
+            the same for every head.
+        bs: mini-batch size, at least 2 (BatchNorm needs two images for batch statistics).
         eval_train: also score the whole training set, dropout off, after every epoch.
         body: the frozen body (default: the shipped pretrained one).
 
     Returns:
         A :class:`Sweep` with curves ``[len(settings), len(seeds), epochs]``.
+
+    Raises:
+        ValueError: an argument of the wrong kind or range, named in the message; nothing is
+            trained.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    epochs = positive_int(epochs, "epochs", "passes over the training set")  # type: ignore[assignment]
     if not settings or not seeds:
         raise ValueError(f"settings and seeds must be non-empty, got {settings!r} and {seeds!r}")
+    seeds = [check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
+    bs = positive_int(bs, "bs", "the mini-batch size")  # type: ignore[assignment]
+    if bs < 2:
+        raise ValueError(f"bs is {bs}, but BatchNorm needs at least 2 images per mini-batch to compute "
+                         "batch statistics while training: use bs=2 or more (the default is 64)")
+    lr = positive_number(lr, "lr", "the learning rate")
+    wd = non_negative_number(wd, "wd", "the weight decay")
     xtra_fc = [512] if xtra_fc is None else list(xtra_fc)
+    for setting in settings:  # every setting checked before the (slow) activations are computed
+        resolve_ps(setting, xtra_fc)
     probe = Learner(body, data, xtra_fc=xtra_fc, ps=0.0, cache_dir=cache_dir) if body is not None \
         else Learner.pretrained(data, xtra_fc=xtra_fc, ps=0.0, cache_dir=cache_dir)
     x_train, x_valid = probe.activations("train"), probe.activations("valid")
@@ -184,7 +201,7 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
     heads, ps, shuffles = [], [], []
     for setting in settings:
         for seed in seeds:
-            with torch.random.fork_rng(devices=[]):
+            with isolated_rng():
                 torch.manual_seed(seed)  # as Learner does: the same initial weights
                 heads.append(custom_head(probe.n_features, data.c, xtra_fc, setting))
             ps.append(resolve_ps(setting, xtra_fc))
@@ -221,4 +238,4 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
             curves["valid_acc" if name == "valid" else "train_acc_eval"].append(acc)
     shape = (len(settings), len(seeds), epochs)
     out = {k: torch.stack(v, -1).float().reshape(shape) if v else torch.empty(0) for k, v in curves.items()}
-    return Sweep(list(settings), list(seeds), **out)
+    return Sweep(list(settings), seeds, **out)

@@ -77,7 +77,7 @@ def test_pretrained_body_with_a_recipe_naming_another_hash_is_refused(tmp_path):
 def test_pretrained_body_with_other_weights_is_refused(tmp_path, checkpoint):
     _, path = checkpoint
     with pytest.raises(ValueError, match="refusing"):
-        pretrained_body(weights=path)
+        pretrained_body(weights=path, recipe_path=RECIPE)  # the shipped recipe names another sha256
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +173,54 @@ def test_resnet18_body_shape_and_cut():
 def test_bad_arch(arch):
     with pytest.raises(ValueError, match="arch must be one of"):
         resnet_body(arch)
+
+
+# ---- the recipe JSON and other weights files ----
+
+def test_a_recipe_without_sha256_is_an_error_naming_the_file_and_the_key(tmp_path):
+    info = recipe()
+    del info["sha256"]
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(info))
+    with pytest.raises(ValueError) as err:
+        pretrained_body(recipe_path=path)
+    assert str(path) in str(err.value) and "'sha256'" in str(err.value)
+
+
+@pytest.mark.parametrize("content", ["", '{"sha256": "ab', "[1, 2]", '{"sha256": 5, "channels": [4]}',
+                                     '{"sha256": "%s", "channels": "big"}' % ("0" * 64)])
+def test_a_truncated_or_malformed_recipe_is_an_error_naming_the_file(tmp_path, content):
+    path = tmp_path / "recipe.json"
+    path.write_text(content)
+    with pytest.raises(ValueError) as err:
+        pretrained_body(recipe_path=path)
+    assert str(path) in str(err.value)
+    assert "lecnotes.pretrain" in str(err.value)  # says how to get a good one
+
+
+def test_a_missing_recipe_is_an_error_naming_it(tmp_path, checkpoint):
+    _, path = checkpoint
+    with pytest.raises(FileNotFoundError) as err:
+        pretrained_body(weights=path)  # no body.json beside it
+    assert str(path.with_suffix(".json")) in str(err.value) and "recipe_path" in str(err.value)
+
+
+def test_other_weights_load_with_the_recipe_beside_them(tmp_path, checkpoint):
+    body, path = checkpoint
+    path.with_suffix(".json").write_text(json.dumps({"sha256": sha256(path), "channels": [4, 8]}))
+    loaded = pretrained_body(weights=path)
+    for k, v in body.state_dict().items():
+        assert torch.equal(loaded.state_dict()[k], v), k
+    assert all(not p.requires_grad for p in loaded.parameters())
+
+
+def test_the_default_weights_file_is_looked_up_when_called(tmp_path, checkpoint, monkeypatch):
+    import lecnotes.body
+
+    body, path = checkpoint
+    recipe_path = path.with_suffix(".json")
+    recipe_path.write_text(json.dumps({"sha256": sha256(path), "channels": [4, 8]}))
+    monkeypatch.setattr(lecnotes.body, "WEIGHTS", path)
+    monkeypatch.setattr(lecnotes.body, "RECIPE", recipe_path)
+    loaded = pretrained_body()
+    assert torch.equal(loaded.state_dict()["0.0.weight"], body.state_dict()["0.0.weight"])

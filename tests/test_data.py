@@ -376,3 +376,53 @@ def test_real_target_task():
     assert torch.equal(task.valid_y.bincount(), torch.full((5,), 1000))
     mean = task.train_x.float().mean().item() / 255
     assert 0.2 < mean < 0.45  # real clothing pictures, not blank
+
+
+# ---- labels outside the classes, numpy numbers, seeds ----
+
+def test_labels_outside_the_ten_classes_are_named_not_reported_as_a_missing_class(env, monkeypatch):
+    folder = write_dataset(env / "fm")
+    for seed, (split, (_, lab_name)) in enumerate(data.FILES.items()):
+        _, labels = synthetic_split(split, seed)
+        write_idx(folder / lab_name, labels + 1)  # 1..10: as if counted from 1
+    monkeypatch.setenv("LECNOTES_DATA", str(folder))
+    with pytest.raises(ValueError) as err:
+        target_task(n_train=5, n_valid=3)
+    msg = str(err.value)
+    assert "exceeds" not in msg
+    assert "10" in msg and "0..9" in msg and "train-labels-idx1-ubyte" in msg
+
+
+def test_select_names_requested_labels_outside_the_data():
+    x, y = torch.zeros(4, 28, 28, dtype=torch.uint8), torch.tensor([0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"labels.*\b12\b.*0\.\.9"):
+        data._select(x, y, (1, 12), None, torch.Generator())
+
+
+@pytest.mark.parametrize("split", ["train_y", "valid_y"])
+def test_a_task_refuses_labels_outside_its_classes(split):
+    x = torch.zeros(4, 28, 28, dtype=torch.uint8)
+    ys = {"train_y": torch.tensor([0, 1, 0, 1]), "valid_y": torch.tensor([0, 1, 1, 0])}
+    ys[split] = torch.tensor([0, 1, 5, -1])
+    with pytest.raises(ValueError, match=rf"{split}.*-1, 5.*0\.\.1") as err:
+        data.Task("toy", x, ys["train_y"], x, ys["valid_y"], ("a", "b"), Normalize())
+    assert "'toy'" in str(err.value)
+
+
+def test_a_task_refuses_images_and_labels_of_different_lengths():
+    x = torch.zeros(4, 28, 28, dtype=torch.uint8)
+    with pytest.raises(ValueError, match=r"valid_x.*3.*valid_y.*4"):
+        data.Task("toy", x, torch.tensor([0, 1, 0, 1]), x[:3], torch.tensor([0, 1, 1, 0]), ("a", "b"),
+                  Normalize())
+
+
+def test_numpy_integers_are_accepted_as_counts_and_seeds(dataset):
+    a = target_task(n_train=np.int64(5), n_valid=np.int32(3), seed=np.int64(7))
+    b = target_task(n_train=5, n_valid=3, seed=7)
+    assert torch.equal(a.train_x, b.train_x) and torch.equal(a.valid_y, b.valid_y)
+
+
+@pytest.mark.parametrize("seed", [1.5, "0", None, True])
+def test_bad_seed_is_named(dataset, seed):
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        target_task(n_train=5, n_valid=3, seed=seed)

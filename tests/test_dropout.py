@@ -2,11 +2,15 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from lecnotes.dropout import Dropout, dropout, dropout_mask
+from lecnotes.head import custom_head
 
 N = 1_000_000
 
@@ -177,3 +181,103 @@ def test_module_in_a_sequential_follows_model_mode():
     model.train()
     torch.manual_seed(0)
     assert (model(x) == 0).float().mean().item() > 0.8
+
+
+# ---- dtypes, devices and numpy numbers ----
+
+INTEGERS = [torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool]
+
+
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_integer_tensors_are_refused_with_a_type_error_naming_the_dtype(dtype):
+    x = torch.full((8,), 255 if dtype == torch.uint8 else 1, dtype=dtype)
+    for kwargs in ({}, {"training": False}, {"p": 0.0}):
+        with pytest.raises(TypeError, match=rf"{dtype}.*\.float\(\)"):
+            dropout(x, **({"p": 0.5} | kwargs), generator=gen(0))
+    with pytest.raises(TypeError, match=r"\.float\(\)"):
+        Dropout(0.5)(x)
+
+
+@pytest.mark.parametrize("p", [np.float32(0.25), np.float64(0.25), np.float16(0.25)])
+def test_numpy_numbers_are_accepted_as_p_the_same_way_custom_head_accepts_them(p):
+    x = torch.ones(1000)
+    assert torch.equal(dropout(x, p, generator=gen(1)), dropout(x, float(p), generator=gen(1)))
+    assert Dropout(p).p == float(p) == 0.25
+    assert torch.equal(dropout_mask((10,), p, gen(2)), dropout_mask((10,), 0.25, gen(2)))
+    assert [m.p for m in custom_head(8, 2, [4], ps=p) if isinstance(m, nn.Dropout)] == [0.25, 0.25]
+    assert dropout(x, np.int64(0)) is x
+
+
+@pytest.mark.parametrize("p", [np.bool_(True), np.bool_(False), np.float32(1.0), np.float64(np.nan)])
+def test_numpy_bools_and_bad_numpy_numbers_are_refused_by_both(p):
+    with pytest.raises(ValueError, match="p must be a number with 0 <= p < 1"):
+        dropout(torch.ones(3), p)
+    with pytest.raises(ValueError, match="ps must be a number with 0 <= p < 1"):
+        custom_head(8, 2, [4], ps=p)
+
+
+def test_the_mask_is_drawn_on_the_inputs_device():
+    x = torch.ones(4, 5, device="meta")  # a device without data, like a GPU's memory seen from here
+    out = dropout(x, 0.5)
+    assert out.device.type == "meta" and out.shape == (4, 5)
+    assert dropout_mask((4, 5), 0.5, device="meta").device.type == "meta"
+    assert Dropout(0.5)(x).device.type == "meta"
+
+
+def test_on_the_cpu_the_mask_is_exactly_torch_rand_with_the_generator():
+    x = torch.randn(30, 7, generator=gen(5))
+    keep = torch.rand(x.shape, generator=gen(6)) >= 0.3
+    assert torch.equal(dropout_mask(x.shape, 0.3, gen(6)), keep)
+    assert torch.equal(dropout(x, 0.3, generator=gen(6)), x * keep.to(x.dtype) / (1 - 0.3))
+    torch.manual_seed(7)
+    keep = torch.rand(x.shape) >= 0.3
+    torch.manual_seed(7)
+    assert torch.equal(dropout(x, 0.3), x * keep.to(x.dtype) / (1 - 0.3))
+
+
+# ---- properties, over generated sizes, p and seeds (Hypothesis) ----
+
+FAST = settings(max_examples=30, deadline=None, derandomize=True, database=None)
+probs = st.floats(min_value=0.05, max_value=0.95)
+
+
+@given(n=st.integers(2_000, 50_000), p=probs, seed=st.integers(0, 2**31))
+@FAST
+def test_share_of_zeros_and_the_mean_stay_within_six_standard_errors(n, p, seed):
+    x = torch.rand(n, generator=gen(seed)) + 0.5  # in [0.5, 1.5): a zero can only come from dropping
+    out = dropout(x, p, generator=gen(seed + 1)).double()
+    share = (out == 0).double().mean().item()
+    assert abs(share - p) <= 6 * math.sqrt(p * (1 - p) / n)
+    # each output is x * keep / (1 - p): its variance is E[x^2] / (1 - p) - E[x]^2
+    m1, m2 = x.double().mean().item(), x.double().pow(2).mean().item()
+    assert abs(out.mean().item() - m1) <= 6 * math.sqrt((m2 / (1 - p) - m1**2) / n)
+
+
+@given(n=st.integers(1, 3_000), p=probs, seed=st.integers(0, 2**31))
+@FAST
+def test_gradient_is_zero_where_dropped_and_one_over_one_minus_p_where_kept(n, p, seed):
+    x = (torch.rand(n, generator=gen(seed)) + 0.5).requires_grad_(True)
+    out = dropout(x, p, generator=gen(seed + 1))
+    out.sum().backward()
+    kept = out != 0
+    assert torch.equal(x.grad == 0, ~kept)
+    torch.testing.assert_close(x.grad[kept], torch.full_like(x.grad[kept], 1 / (1 - p)))
+
+
+@given(shape=st.lists(st.integers(1, 6), min_size=0, max_size=3), p=st.floats(0, 0.99),
+       dtype=st.sampled_from([torch.float16, torch.float32, torch.float64]), seed=st.integers(0, 2**31))
+@FAST
+def test_dtype_and_shape_are_kept_and_eval_mode_is_the_identity(shape, p, dtype, seed):
+    x = torch.randn(shape, generator=gen(seed)).to(dtype)
+    out = dropout(x, p, generator=gen(seed))
+    assert out.dtype == dtype and out.shape == x.shape
+    assert dropout(x, p, training=False) is x
+    assert torch.equal(Dropout(p).eval()(x), x)
+
+
+@given(dtype=st.sampled_from(INTEGERS),
+       p=st.floats(0, 0.99), training=st.booleans())
+@FAST
+def test_integer_dtypes_are_refused_whatever_p_and_mode(dtype, p, training):
+    with pytest.raises(TypeError, match="dtype"):
+        dropout(torch.zeros(5, dtype=dtype), p, training=training)

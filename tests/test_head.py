@@ -2,8 +2,11 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from lecnotes.head import custom_head, default_ps, n_params, resolve_ps
@@ -237,3 +240,138 @@ def test_errors_say_what_is_allowed():
     with pytest.raises(ValueError) as err:
         custom_head(1024, 5, ps=1.2)
     assert "1.2" in str(err.value)
+
+
+# ---- numpy numbers are numbers ----
+
+def test_numpy_integers_are_accepted_as_sizes():
+    head = custom_head(np.int64(1024), np.int32(5), xtra_fc=[np.int64(512)], ps=[np.float32(0.25), 0.5])
+    assert describe(head) == LECTURE_HEAD
+    linears = [m for m in head if isinstance(m, nn.Linear)]
+    assert all(type(v) is int for m in linears for v in (m.in_features, m.out_features))
+    assert resolve_ps(np.float64(0.1), np.array([8, 4]).tolist()) == [0.1, 0.1, 0.1]
+
+
+@pytest.mark.parametrize("n", [np.bool_(True), np.float64(5.0), np.int64(0), np.int8(-3)])
+def test_numpy_non_integers_bools_and_non_positive_integers_are_refused_as_sizes(n):
+    with pytest.raises(ValueError, match="n_classes must be a positive integer"):
+        custom_head(1024, n)
+
+
+# ---- properties over generated arguments (Hypothesis): fastai 0.7's structure, or a named error ----
+
+FAST = settings(max_examples=60, deadline=None, derandomize=True, database=None)
+
+sizes = st.integers(1, 48) | st.integers(1, 48).map(np.int64)
+probs = (st.floats(0, 1, exclude_max=True) | st.sampled_from([0, 0.0, np.float32(0.5), np.float64(0.25)]))
+
+
+@st.composite
+def valid_arguments(draw):
+    xtra_fc = draw(st.lists(sizes, max_size=3))
+    if draw(st.booleans()):
+        xtra_fc = tuple(xtra_fc)
+    n_layers = len(xtra_fc) + 1
+    ps = draw(st.none() | probs | st.lists(probs, min_size=n_layers, max_size=n_layers)
+              | st.lists(probs, min_size=n_layers, max_size=n_layers).map(tuple))
+    return draw(sizes), draw(sizes), xtra_fc, ps
+
+
+def expected_structure(n_features, n_classes, xtra_fc, ps) -> list[tuple]:
+    """fastai 0.7's head written out from its rules, independently of custom_head."""
+    n_layers = len(xtra_fc) + 1
+    if ps is None:
+        probs_ = [0.25] * len(xtra_fc) + [0.5]
+    elif isinstance(ps, (list, tuple)):
+        probs_ = [float(p) for p in ps]
+    else:
+        probs_ = [float(ps)] * n_layers
+    dims = [int(n_features), *map(int, xtra_fc), int(n_classes)]
+    out = []
+    for i, p in enumerate(probs_):
+        out.append(("BatchNorm1d", dims[i]))
+        if p > 0:
+            out.append(("Dropout", p))
+        out.append(("Linear", dims[i], dims[i + 1]))
+        out.append(("LogSoftmax", 1) if i == n_layers - 1 else ("ReLU",))
+    return out
+
+
+@given(valid_arguments())
+@FAST
+def test_generated_valid_arguments_give_fastai_07s_layers(args):
+    n_features, n_classes, xtra_fc, ps = args
+    head = custom_head(n_features, n_classes, xtra_fc, ps)
+    assert describe(head) == expected_structure(n_features, n_classes, xtra_fc, ps)
+    assert all(type(m.p) is float for m in head if isinstance(m, nn.Dropout))
+
+
+@given(valid_arguments())
+@FAST
+def test_resolve_ps_follows_the_rules_for_none_a_number_and_a_list(args):
+    _, _, xtra_fc, ps = args
+    n_layers = len(xtra_fc) + 1
+    got = resolve_ps(ps, xtra_fc)
+    if ps is None:
+        assert got == [0.25] * len(xtra_fc) + [0.5]
+    elif isinstance(ps, (list, tuple)):
+        assert got == [float(p) for p in ps]
+    else:
+        assert got == [float(ps)] * n_layers
+    assert all(type(p) is float and 0 <= p < 1 for p in got)
+
+
+not_a_size = (st.integers(max_value=0) | st.floats(allow_nan=True) | st.booleans() | st.text(max_size=3)
+              | st.none() | st.sampled_from([np.bool_(True), np.float32(4.0), np.int64(-1), [4], (4,)]))
+not_a_p = (st.floats(min_value=1) | st.floats(max_value=0, exclude_max=True) | st.just(math.nan)
+           | st.booleans() | st.text(max_size=3)
+           | st.sampled_from([np.bool_(False), np.float32(1.5), b"0", {0.5}]))
+
+
+@given(bad=not_a_size, which=st.sampled_from(["n_features", "n_classes", "xtra_fc"]))
+@FAST
+def test_generated_bad_sizes_raise_an_error_naming_the_argument(bad, which):
+    args = {"n_features": 16, "n_classes": 3, "xtra_fc": [8, 4]}
+    if which == "xtra_fc":
+        args["xtra_fc"] = [8, bad]
+        name = r"xtra_fc\[1\]"
+    else:
+        args[which] = bad
+        name = which
+    with pytest.raises((ValueError, TypeError), match=name):
+        custom_head(**args)
+
+
+@given(bad=not_a_p, where=st.integers(-1, 2))
+@FAST
+def test_generated_bad_ps_raise_an_error_naming_the_argument(bad, where):
+    xtra_fc = [8, 4]
+    if where == -1:
+        ps, name = bad, r"\bps\b"
+    else:
+        ps = [0.25, 0.25, 0.5]
+        ps[where] = bad
+        name = rf"ps\[{where}\]"
+    with pytest.raises((ValueError, TypeError), match=name):
+        custom_head(16, 3, xtra_fc, ps)
+    with pytest.raises((ValueError, TypeError), match=name):
+        resolve_ps(ps, xtra_fc)
+
+
+@given(xtra_fc=st.lists(st.integers(1, 8), max_size=3), extra=st.integers(-3, 3).filter(lambda k: k != 0))
+@FAST
+def test_generated_ps_lists_of_the_wrong_length_raise_an_error_naming_ps(xtra_fc, extra):
+    n = len(xtra_fc) + 1 + extra
+    if n < 0:
+        n = len(xtra_fc) + 1 + abs(extra)
+    ps = [0.5] * n
+    with pytest.raises(ValueError, match=rf"ps has {n} value\(s\)"):
+        custom_head(16, 3, xtra_fc, ps)
+    with pytest.raises(ValueError, match="ps has"):
+        resolve_ps(tuple(ps), xtra_fc)
+
+
+@pytest.mark.parametrize("p", [10**400, -(10**400)])
+def test_integers_too_large_for_a_float_are_refused_as_p_with_the_usual_message(p):
+    with pytest.raises(ValueError, match="ps must be a number with 0 <= p < 1"):
+        custom_head(8, 2, [4], ps=p)

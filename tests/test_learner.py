@@ -7,6 +7,7 @@ is computed once; tests that run the body on every batch (precompute=False) use 
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -284,3 +285,125 @@ def test_fit_records_training_accuracy_running_and_in_eval_mode():
     assert len(hist.train_acc) == len(hist.train_acc_eval) == 3
     assert all(0 <= a <= 1 for a in hist.train_acc + hist.train_acc_eval)
     assert hist.train_acc_eval[-1] == learn.evaluate("train")[1]  # dropout off, end of the epoch
+
+
+# ---- arguments that used to pass the checks and crash later, or mean something else (issue 13) ----
+
+@pytest.mark.parametrize("precompute", ["no", "False", 0, 1, None, np.int64(1)])
+def test_precompute_must_be_a_bool(small, precompute):
+    with pytest.raises(ValueError, match=r"precompute must be True or False"):
+        Learner(small_body((4,)), small, precompute=precompute)
+
+
+def test_precompute_accepts_a_numpy_bool(small, tmp_path):
+    learn = Learner(small_body((4,)), small, precompute=np.bool_(False), cache_dir=tmp_path, progress=False)
+    assert learn.precompute is False
+
+
+def test_bs_of_one_is_refused_up_front_naming_batchnorm(small):
+    with pytest.raises(ValueError, match=r"bs.*BatchNorm.*at least 2"):
+        Learner(small_body((4,)), small, bs=1)
+
+
+def test_a_last_batch_of_one_is_skipped_and_the_rest_trains(small, tmp_path):
+    learn = Learner(small_body((4,)), small, bs=53, cache_dir=tmp_path, progress=False)  # 160 = 3 x 53 + 1
+    hist = learn.fit(2, 1e-3)
+    assert len(hist) == 2 and all(math.isfinite(v) for v in hist.train_loss + hist.valid_loss)
+
+
+def sliced(task: Task, n_train: int, n_valid: int) -> Task:
+    return Task("sliced", task.train_x[:n_train], task.train_y[:n_train], task.valid_x[:n_valid],
+                task.valid_y[:n_valid], task.classes, task.transform)
+
+
+def test_a_task_without_validation_images_is_refused_naming_the_task_and_valid(small):
+    with pytest.raises(ValueError, match=r"'sliced'.*\bvalid"):
+        Learner(small_body((4,)), sliced(small, 160, 0))
+
+
+@pytest.mark.parametrize("n_train", [0, 1])
+def test_a_task_with_fewer_than_two_training_images_is_refused_early(small, n_train):
+    with pytest.raises(ValueError, match=rf"'sliced'.*{n_train} training image"):
+        Learner(small_body((4,)), sliced(small, n_train, 10))
+
+
+@pytest.mark.parametrize("seed", [1.5, "0", None, True, 2**64])
+def test_bad_seed_is_named(small, seed):
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        Learner(small_body((4,)), small, seed=seed)
+
+
+@pytest.mark.parametrize("wd", [-1e-4, math.inf, math.nan, "0", None, True])
+def test_bad_wd_is_named(tiny, wd):
+    with pytest.raises(ValueError, match="wd must be a finite number >= 0"):
+        tiny.fit(1, 1e-3, wd=wd)
+    assert len(tiny.history) == 0
+
+
+def test_a_validation_loss_that_becomes_nan_stops_training_naming_lr_wd_and_the_epoch(small, cache):
+    learn = Learner(pretrained_body(), small, cache_dir=cache, progress=False)
+    with pytest.raises(FloatingPointError) as err:
+        learn.fit(3, 1e10)  # the weights blow up: the training loss is huge, the validation loss nan
+    msg = str(err.value)
+    assert "validation loss became nan in epoch 1" in msg and "lr=10000000000.0" in msg and "wd=0.0" in msg
+    assert len(learn.history) == 0 and learn.history.table().splitlines()[0].split()[0] == "epoch"
+
+
+def test_a_training_loss_that_becomes_nan_stops_training_and_keeps_the_epochs_before(small, cache):
+    learn = Learner(pretrained_body(), small, cache_dir=cache, progress=False)
+    learn.fit(1, 1e-3)
+    nan_in_epoch_2 = r"training loss became nan in epoch 2 \(lr=1e\+30, wd=0.0\)"
+    with pytest.raises(FloatingPointError, match=nan_in_epoch_2):
+        learn.fit(2, 1e30)
+    assert len(learn.history) == 1  # the spoiled epoch is not recorded...
+    assert len(learn.history.table().splitlines()) == 2  # ...and the history still prints
+
+
+def test_numpy_numbers_are_accepted_and_give_the_same_run(small, cache):
+    a = Learner(pretrained_body(), small, bs=np.int64(32), seed=np.int32(3), cache_dir=cache, progress=False)
+    a.fit(np.int64(2), np.float32(1e-3), wd=np.float64(1e-4))
+    b = Learner(pretrained_body(), small, bs=32, seed=3, cache_dir=cache, progress=False)
+    b.fit(2, float(np.float32(1e-3)), wd=1e-4)
+    assert a.history == b.history
+
+
+def test_pretrained_takes_another_weights_file(small, tmp_path, cache):
+    import shutil
+
+    from lecnotes.body import RECIPE, WEIGHTS
+
+    copy_ = tmp_path / "mine.pt"
+    shutil.copy(WEIGHTS, copy_)
+    shutil.copy(RECIPE, tmp_path / "mine.json")
+    learn = Learner.pretrained(small, weights=copy_, cache_dir=cache, progress=False)
+    assert_same(snapshot(learn.body), snapshot(pretrained_body()))
+    (tmp_path / "mine.json").unlink()
+    with pytest.raises(FileNotFoundError, match="mine.json"):
+        Learner.pretrained(small, weights=copy_)
+
+
+def test_an_unusable_cache_folder_gives_one_warning_naming_it_and_training_goes_on(small, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    folder = tmp_path / "file" / "activations"
+    learn = Learner(small_body((4,)), small, cache_dir=folder, progress=False)
+    with pytest.warns(UserWarning) as record:
+        learn.fit(2, 1e-3)
+    assert [str(folder) in str(w.message) for w in record] == [True]
+    assert len(learn.history) == 2 and learn.cache_hits == {"train": False, "valid": False}
+
+
+def test_runs_fork_every_cuda_device_once_cuda_has_started(small, tmp_path, monkeypatch):
+    forked = []
+    real_fork = torch.random.fork_rng
+
+    def recording_fork(devices=None, *args, **kwargs):
+        forked.append(list(devices))
+        return real_fork([], *args, **kwargs)  # no GPU here: fork the CPU only
+
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.random, "fork_rng", recording_fork)
+    learn = Learner(small_body((4,)), small, cache_dir=tmp_path, progress=False)
+    learn.fit(1, 1e-3)
+    learn.evaluate("train", mode="train")
+    assert len(forked) >= 3 and all(devices == [0, 1] for devices in forked)

@@ -2,6 +2,7 @@
 
 import urllib.error
 
+import numpy as np
 import pytest
 import torch
 from photo_folder import make_photos
@@ -77,3 +78,29 @@ def test_imagenet_body_offline_names_file_and_folder(monkeypatch, tmp_path):
         imagenet_body("resnet34")
     msg = str(err.value)
     assert "resnet34-" in msg and ".pth" in msg and str(tmp_path) in msg
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_class_whose_images_all_fail_to_decode_is_an_error_naming_the_class_and_folder(tmp_path, split):
+    root = make_photos(tmp_path, per_class=6, split=split)
+    for path in root.rglob("dog/*.jpg"):
+        path.write_bytes(b"not a jpeg")
+    folder = root / "train" / "dog" if split else root / "dog"
+    with pytest.warns(UserWarning, match="skipping"), pytest.raises(ValueError) as err:
+        photo_task(root, size=16)
+    msg = str(err.value)
+    assert "'dog'" in msg and str(folder) in msg and "decode" in msg
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(max_per_class=0), "max_per_class"),
+                                          (dict(max_per_class=2.5), "max_per_class"),
+                                          (dict(seed=1.5), "seed"), (dict(valid_share="0.2"), "valid_share")])
+def test_bad_arguments_are_named(tmp_path, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        photo_task(make_photos(tmp_path), size=16, **kwargs)
+
+
+def test_numpy_integers_are_accepted(tmp_path):
+    task = photo_task(make_photos(tmp_path, per_class=6), size=np.int64(16), seed=np.int64(0),
+                      max_per_class=np.int32(3))
+    assert task.train_x.shape[1:] == (3, 16, 16)

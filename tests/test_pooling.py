@@ -2,9 +2,14 @@
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from lecnotes.pooling import AdaptiveConcatPool2d, concat_pool
+
+# reproducible and quick: the same examples on every run, no example database written to disk
+FAST = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 
 
 @pytest.fixture
@@ -54,3 +59,38 @@ def test_no_parameters_and_gradient_flows(x):
     x = x.clone().requires_grad_(True)
     pool(x).sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+# ---- unbatched input [C, H, W], as PyTorch's own pooling layers take it ----
+
+def torch_concat(x: torch.Tensor, size: int) -> torch.Tensor:
+    """What concat pooling must give: torch's max and average pools, joined along the channels (dim -3)."""
+    return torch.cat([nn.AdaptiveMaxPool2d(size)(x), nn.AdaptiveAvgPool2d(size)(x)], dim=-3)
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_unbatched_input_is_pooled_along_the_channels_as_torch_pools_it(size):
+    x = torch.randn(3, 4, 5, generator=torch.Generator().manual_seed(1))
+    out = AdaptiveConcatPool2d(size)(x)
+    assert out.shape == (6, size, size)
+    torch.testing.assert_close(out, torch_concat(x, size), rtol=0, atol=0)
+    torch.testing.assert_close(out, AdaptiveConcatPool2d(size)(x[None])[0], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_batched_input_matches_torch_pools(size):
+    x = torch.randn(2, 3, 4, 5, generator=torch.Generator().manual_seed(2))
+    torch.testing.assert_close(AdaptiveConcatPool2d(size)(x), torch_concat(x, size), rtol=0, atol=0)
+
+
+@given(n=st.integers(1, 4), c=st.integers(1, 6), h=st.integers(1, 9), w=st.integers(1, 9),
+       size=st.integers(1, 3), seed=st.integers(0, 2**16))
+@FAST
+def test_shapes_for_batched_and_unbatched_inputs_of_any_size(n, c, h, w, size, seed):
+    x = torch.randn(n, c, h, w, generator=torch.Generator().manual_seed(seed))
+    pool = AdaptiveConcatPool2d(size)
+    batched, unbatched = pool(x), pool(x[0])
+    assert batched.shape == (n, 2 * c, size, size)
+    assert unbatched.shape == (2 * c, size, size)
+    torch.testing.assert_close(batched, torch_concat(x, size), rtol=0, atol=0)
+    torch.testing.assert_close(unbatched, batched[0], rtol=0, atol=0)

@@ -1,6 +1,7 @@
 """The activation cache: keyed by content, written atomically, never stale, never a crash."""
 
 import copy
+import types
 
 import pytest
 import torch
@@ -9,6 +10,7 @@ from torch import nn
 from lecnotes.data import Normalize
 from lecnotes.pooling import concat_pool
 from lecnotes.precompute import (
+    CacheKeyError,
     _read,
     cache_key,
     cached_activations,
@@ -213,8 +215,9 @@ def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", half_then_fail)
-    with pytest.raises(OSError, match="disk full"):
-        cached_activations(model, images, tf, tmp_path)
+    with pytest.warns(UserWarning, match="disk full"):  # the features still come back, computed in memory
+        feats, hit = cached_activations(model, images, tf, tmp_path)
+    assert not hit and torch.equal(feats, fresh(model, images, tf))
     assert files(tmp_path) == []  # neither a temp file nor a half-written entry
     monkeypatch.setattr(torch, "save", real_save)
     feats, hit = cached_activations(model, images, tf, tmp_path)
@@ -260,3 +263,246 @@ def test_default_cache_dir_is_used(monkeypatch, tmp_path):
     monkeypatch.setenv("LECNOTES_CACHE", str(tmp_path / "c"))
     _, hit = cached_activations(make_model(), make_images(), Normalize())
     assert not hit and len(files(tmp_path / "c")) == 1
+
+
+# ---- never stale: everything that changes the output changes the key (issue 13) ----
+
+def recomputes_after(change, model, images, transform, cache) -> None:
+    """Cache, apply ``change``, call again: the second call must miss and match a fresh compute."""
+    before, _ = cached_activations(model, images, transform, cache)
+    change()
+    after, hit = cached_activations(model, images, transform, cache)
+    expected = fresh(model, images, transform)
+    assert not torch.allclose(expected, before), "the change should change the features"
+    assert not hit
+    assert torch.equal(after, expected)
+
+
+def scaled(k: float):
+    return lambda x: Normalize()(x) * k
+
+
+def shifted(k: float):
+    return lambda x: Normalize()(x) * k - 1
+
+
+GAIN = 1.0
+
+
+def by_gain(x: torch.Tensor) -> torch.Tensor:
+    return Normalize()(x) * GAIN
+
+
+def test_a_lambda_rebuilt_at_the_same_address_is_not_mistaken_for_the_old_one(tmp_path):
+    model, images = make_model(), make_images()
+    for k in (1.0, 2.0, 3.0, 4.0):
+        t = scaled(k)  # the previous lambda was freed: CPython tends to reuse its address, and its repr
+        feats, _ = cached_activations(model, images, t, tmp_path)
+        assert torch.equal(feats, fresh(model, images, t)), k
+        del t
+
+
+@pytest.mark.parametrize("change", ["closure", "default", "code", "global"])
+def test_a_function_transform_changed_in_place_is_recomputed(tmp_path, monkeypatch, change):
+    model, images = make_model(), make_images()
+    if change == "global":
+        monkeypatch.setattr(f"{__name__}.GAIN", 1.0)
+        transform = by_gain
+        change_gain = lambda: monkeypatch.setattr(f"{__name__}.GAIN", -2.0)  # noqa: E731
+        recomputes_after(change_gain, model, images, transform, tmp_path)
+        return
+    if change == "default":
+        def transform(x, k=1.0):
+            return Normalize()(x) * k
+    else:
+        transform = scaled(1.0)
+    edits = {
+        "closure": lambda: setattr(transform.__closure__[0], "cell_contents", -2.0),
+        "default": lambda: setattr(transform, "__defaults__", (-2.0,)),
+        "code": lambda: setattr(transform, "__code__", shifted(0.0).__code__),  # same closure variable k
+    }
+    recomputes_after(edits[change], model, images, transform, tmp_path)
+
+
+class Shift:
+    """A transform whose repr does not show its setting."""
+
+    def __init__(self, by: float) -> None:
+        self.by = by
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return Normalize()(x) + self.by
+
+    def __repr__(self) -> str:
+        return "Shift()"
+
+
+def test_a_transform_whose_repr_hides_its_settings_is_recomputed_when_they_change(tmp_path):
+    model, images, transform = make_model(), make_images(), Shift(0.0)
+
+    def change():
+        transform.by = 1.5
+
+    recomputes_after(change, model, images, transform, tmp_path)
+
+
+class Scale(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.factor = 1.0  # a plain attribute: not a parameter, not a buffer
+        self.register_buffer("offset", torch.zeros(1), persistent=False)  # not in the state_dict
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor + self.offset
+
+
+def scale_model() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3), Scale(), concat_pool()).eval()
+
+
+def test_a_module_setting_kept_in_a_plain_attribute_is_recomputed_when_it_changes(tmp_path):
+    model = scale_model()
+
+    def change():
+        model[1].factor = -3.0
+
+    recomputes_after(change, model, make_images(), Normalize(), tmp_path)
+
+
+def test_a_module_state_kept_in_a_non_persistent_buffer_is_recomputed_when_it_changes(tmp_path):
+    model = scale_model()
+    assert "1.offset" not in model.state_dict()
+
+    def change():
+        model[1].offset.fill_(2.0)
+
+    recomputes_after(change, model, make_images(), Normalize(), tmp_path)
+
+
+def test_a_forward_hook_that_changes_the_output_is_part_of_the_key(tmp_path):
+    model = make_model()
+
+    def change():
+        model[2].register_forward_hook(lambda module, args, out: out * 2 - 1)
+
+    recomputes_after(change, model, make_images(), Normalize(), tmp_path)
+
+
+def test_a_transform_class_edited_and_redefined_is_recomputed(tmp_path):
+    model, images = make_model(), make_images()
+    namespace: dict = {"Normalize": Normalize, "__name__": "__main__"}  # as in a notebook
+    source = "class T:\n    def __call__(self, x):\n        return Normalize()(x) * {k}\n"
+    exec(source.format(k=1.0), namespace)
+    first, _ = cached_activations(model, images, namespace["T"](), tmp_path)
+    exec(source.format(k=-2.0), namespace)  # the same cell run again after an edit
+    again, hit = cached_activations(model, images, namespace["T"](), tmp_path)
+    assert not hit and torch.equal(again, fresh(model, images, namespace["T"]()))
+
+
+def test_the_key_of_the_books_body_and_transform_is_the_same_in_another_process():
+    import subprocess
+    import sys
+
+    code = ("import torch\n"
+            "from lecnotes.body import small_body\n"
+            "from lecnotes.data import Normalize\n"
+            "from lecnotes.pooling import concat_pool\n"
+            "from lecnotes.precompute import cache_key\n"
+            "torch.manual_seed(0)\n"
+            "m = torch.nn.Sequential(small_body((4, 8)), concat_pool())\n"
+            "x = torch.arange(2 * 28 * 28).reshape(2, 28, 28).to(torch.uint8)\n"
+            "print(cache_key(m, x, Normalize()))\n")
+    keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout.strip()
+            for seed in ("1", "2")}
+    assert len(keys) == 1 and len(keys.pop()) == 64
+
+
+def test_torch_version_and_device_are_part_of_the_key(monkeypatch):
+    model, images, tf = make_model(), make_images(), Normalize()
+    key = cache_key(model, images, tf)
+    assert key == cache_key(model, images, tf, device="cpu")
+    assert key != cache_key(model, images, tf, device="cuda")
+    monkeypatch.setattr(torch, "__version__", "0.0.0")
+    assert key != cache_key(model, images, tf)
+
+
+# ---- what cannot be keyed is not cached; an unusable folder is not fatal ----
+
+def test_a_transform_holding_state_that_cannot_be_read_is_computed_in_memory_with_one_warning(tmp_path):
+    import threading
+
+    model, images = make_model(), make_images()
+    lock = threading.Lock()  # no state Python can read or pickle
+
+    def guarded(x):
+        with lock:
+            return Normalize()(x)
+
+    with pytest.raises(CacheKeyError, match=r"transform.*'lock'.*lock"):
+        cache_key(model, images, guarded)
+    warned: set[str] = set()
+    with pytest.warns(UserWarning, match=r"not cached.*transform.*lock") as record:
+        feats, hit = cached_activations(model, images, guarded, tmp_path, warned=warned)
+        again, hit2 = cached_activations(model, images[:6], guarded, tmp_path, warned=warned)
+    assert len(record) == 1
+    assert not hit and not hit2 and files(tmp_path) == []
+    assert torch.equal(feats, fresh(model, images, guarded))
+
+
+def test_a_transform_holding_a_seeded_generator_is_keyed_by_the_generators_state(tmp_path):
+    model, images = make_model(), make_images()
+    g = torch.Generator().manual_seed(0)
+
+    def noisy(x):
+        return Normalize()(x) + torch.rand(x.shape, generator=g).unsqueeze(1)
+
+    first, _ = cached_activations(model, images, noisy, tmp_path)  # draws, so g moves on
+    state = g.get_state()
+    again, hit = cached_activations(model, images, noisy, tmp_path)
+    assert not hit and not torch.equal(first, again)
+    g.set_state(state)
+    assert torch.equal(again, fresh(model, images, noisy))
+
+
+def test_an_unusable_cache_folder_falls_back_to_memory_with_a_warning_naming_it(tmp_path):
+    (tmp_path / "file").write_text("a regular file, not a folder")
+    folder = tmp_path / "file" / "cache"
+    model, images, tf = make_model(), make_images(), Normalize()
+    warned: set[str] = set()
+    with pytest.warns(UserWarning, match="cache") as record:
+        feats, hit = cached_activations(model, images, tf, folder, warned=warned)
+        cached_activations(model, images[:6], tf, folder, warned=warned)  # e.g. the validation images
+    assert len(record) == 1 and str(folder) in str(record[0].message)
+    assert not hit and torch.equal(feats, fresh(model, images, tf))
+
+
+def test_a_damaged_cache_file_is_recomputed_without_torch_warnings(tmp_path, setup_cache):
+    import warnings
+
+    model, images, tf, feats, path = setup_cache
+    data = bytearray(path.read_bytes())
+    at = data.find(b"\x80\x02")  # the pickle's protocol opcode: flip the protocol it names
+    assert at >= 0
+    data[at + 1] = 5
+    path.write_bytes(bytes(data))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        new, hit = cached_activations(model, images, tf, tmp_path)
+    assert [str(w.message) for w in caught] == []
+    assert torch.equal(new, feats)  # read (its checksum still holds) or recomputed: the right numbers
+
+
+HELPERS = types.ModuleType("helpers")  # a module of the user's, as `import helpers` gives
+HELPERS.gain = 1.0
+
+
+def through_a_module(x: torch.Tensor) -> torch.Tensor:
+    return Normalize()(x) * HELPERS.gain
+
+
+def test_a_setting_read_from_a_users_module_is_part_of_the_key(tmp_path, monkeypatch):
+    monkeypatch.setattr(HELPERS, "gain", 1.0)
+    recomputes_after(lambda: monkeypatch.setattr(HELPERS, "gain", -2.0), make_model(), make_images(),
+                     through_a_module, tmp_path)

@@ -9,7 +9,7 @@ import warnings
 import pytest
 import torch
 
-from lecnotes.repro import CUBLAS_WORKSPACE_CONFIG, THREADS, setup
+from lecnotes.repro import CUBLAS_WORKSPACE_CONFIG, THREADS, isolated_rng, setup
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +48,13 @@ def test_bad_threads(threads):
     with pytest.raises(ValueError, match="threads must be a positive integer"):
         setup(threads=threads)
     assert torch.get_num_threads() == before
+
+
+def test_numpy_integers_are_accepted_as_the_thread_count():
+    import numpy as np
+
+    setup(threads=np.int64(1))
+    assert torch.get_num_threads() == 1
 
 
 # ---- CUBLAS_WORKSPACE_CONFIG (no GPU here: CUDA's state is simulated or checked in a child) ----
@@ -99,3 +106,54 @@ def test_setup_does_not_warn_when_cuda_has_not_started(no_cublas_config, monkeyp
         warnings.simplefilter("error")
         setup()
     assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+
+
+# ---- isolated_rng: fork the CPU's random state, and every GPU's once CUDA has started ----
+
+def test_isolated_rng_gives_back_the_cpu_state_it_found():
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    with isolated_rng():
+        torch.manual_seed(99)
+        torch.rand(10)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_isolated_rng_draws_exactly_what_fork_rng_draws_on_the_cpu():
+    torch.manual_seed(1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(2)
+        theirs = torch.rand(5)
+    with isolated_rng():
+        torch.manual_seed(2)
+        ours = torch.rand(5)
+    assert torch.equal(ours, theirs)
+
+
+@pytest.mark.parametrize("started, expected", [(False, []), (True, [0, 1, 2])])
+def test_isolated_rng_forks_every_cuda_device_only_once_cuda_has_started(monkeypatch, started, expected):
+    forked = []
+    real_fork = torch.random.fork_rng
+
+    def recording_fork(devices=None, *args, **kwargs):
+        forked.append(list(devices))
+        return real_fork([], *args, **kwargs)  # no GPU here: fork the CPU only
+
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: started)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    monkeypatch.setattr(torch.random, "fork_rng", recording_fork)
+    with isolated_rng():
+        pass
+    assert forked == [expected]
+
+
+def test_setup_takes_a_numpy_integer_seed_and_refuses_a_non_integer_one():
+    import numpy as np
+
+    setup(seed=np.int64(3))
+    a = torch.rand(3), random.random()
+    setup(seed=3)
+    assert torch.equal(torch.rand(3), a[0]) and random.random() == a[1]
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        setup(seed=1.5)

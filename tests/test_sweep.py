@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -68,3 +69,37 @@ def test_bad_arguments_are_named(data, kwargs, match):
     args = dict(settings=[0.5], seeds=[0], epochs=1, xtra_fc=[16]) | kwargs
     with pytest.raises(ValueError, match=match):
         sweep(data, **args)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(bs=1), r"bs.*BatchNorm"), (dict(bs=0), "bs must be a positive integer"),
+    (dict(seeds=[0, 1.5]), r"seeds\[1\] must be an integer"), (dict(lr=0.0), "lr must be a positive number"),
+    (dict(lr=float("nan")), "lr"), (dict(wd=-1.0), "wd must be a finite number >= 0"),
+    (dict(wd=float("inf")), "wd"),
+])
+def test_bad_training_arguments_are_named_before_anything_trains(data, kwargs, match):
+    args = dict(settings=[0.5], seeds=[0], epochs=1, xtra_fc=[16]) | kwargs
+    with pytest.raises(ValueError, match=match):
+        sweep(data, **args)
+
+
+def test_numpy_integers_give_the_same_sweep(data):
+    a = sweep(data, settings=[0.5], seeds=[np.int64(2)], epochs=np.int64(2), xtra_fc=[np.int64(16)],
+              bs=np.int32(32))
+    b = sweep(data, settings=[0.5], seeds=[2], epochs=2, xtra_fc=[16], bs=32)
+    assert torch.equal(a.valid_loss, b.valid_loss) and a.seeds == [2]
+
+
+def test_a_sweep_forks_every_cuda_device_once_cuda_has_started(data, monkeypatch):
+    forked = []
+    real_fork = torch.random.fork_rng
+
+    def recording_fork(devices=None, *args, **kwargs):
+        forked.append(list(devices))
+        return real_fork([], *args, **kwargs)  # no GPU here: fork the CPU only
+
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.random, "fork_rng", recording_fork)
+    sweep(data, settings=[0.5], seeds=[0, 1], epochs=1, xtra_fc=[16])
+    assert len(forked) >= 2 and all(devices == [0] for devices in forked)

@@ -1,0 +1,159 @@
+"""Argument checks shared by every module, so that one kind of mistake gets one kind of message.
+
+Python's and numpy's numbers are accepted alike (``numbers.Integral`` and ``numbers.Real``:
+``np.int64(64)`` is an integer, ``np.float32(0.5)`` a number); ``True`` and ``False`` never are,
+although Python counts them as integers. Each check returns the value as a plain ``int`` or
+``float``, so what follows computes exactly as with a Python number.
+
+Every check takes the same arguments: ``value``, what the caller was given; ``name``, the
+argument's name as the caller knows it (``"bs"``, ``"xtra_fc[1]"``); and for some ``meaning``,
+what the number stands for, shown in brackets. It returns the value converted, or raises a
+``ValueError`` whose message names the argument, says what was given and what is allowed. Two
+of these messages are printed by chapter 5 (``xtra_fc[1] must be a positive integer (a layer
+size), got 0`` and ``ps must be a number with 0 <= p < 1 (the share of activations dropped),
+got 1.0``), so their wording must stay as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+
+SEED_MIN, SEED_MAX = -(2**63), 2**64 - 1
+"""The seeds ``torch.manual_seed`` accepts."""
+
+
+def is_int(value: object) -> bool:
+    """True for Python and numpy integers, False for bools (Python's and numpy's).
+
+    Example:
+        >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
+        (True, True, False, False)
+    """
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def is_number(value: object) -> bool:
+    """True for Python and numpy real numbers (integers included), False for bools.
+
+    Example:
+        >>> is_number(0.5), is_number(np.float32(0.5)), is_number(False), is_number("0.5")
+        (True, True, False, False)
+    """
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _finite_float(value: object) -> float | None:
+    """``value`` as a finite ``float``, or None if it is not a number or not finite (or too large)."""
+    if not is_number(value):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except OverflowError:  # an integer beyond float's range
+        return None
+    return number if math.isfinite(number) else None
+
+
+def positive_int(value: object, name: str, meaning: str | None = None,
+                 none_means: str | None = None) -> int | None:
+    """``value`` as an ``int`` if it is an integer of at least 1, else a ValueError naming ``name``.
+
+    Args:
+        value, name, meaning: as for every check (see the module's docstring).
+        none_means: when given, ``None`` is allowed too (and returned) and this says what it
+            stands for.
+
+    Returns:
+        ``int(value)``, or None when ``None`` is allowed and given.
+
+    Example:
+        >>> positive_int(np.int64(64), "bs")
+        64
+        >>> positive_int(0, "xtra_fc[1]", "a layer size")
+        Traceback (most recent call last):
+        ...
+        ValueError: xtra_fc[1] must be a positive integer (a layer size), got 0
+    """
+    if value is None and none_means is not None:
+        return None
+    if is_int(value) and value >= 1:  # type: ignore[operator]
+        return int(value)  # type: ignore[arg-type]
+    allowed = "a positive integer" + (f" or None ({none_means})" if none_means is not None else "")
+    allowed += f" ({meaning})" if meaning else ""
+    raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
+def probability(value: object, name: str) -> float:
+    """``value`` as a ``float`` if it is a number with ``0 <= p < 1``, else a ValueError naming ``name``.
+
+    Example:
+        >>> probability(np.float32(0.5), "p")
+        0.5
+        >>> probability(1.0, "ps")
+        Traceback (most recent call last):
+        ...
+        ValueError: ps must be a number with 0 <= p < 1 (the share of activations dropped), got 1.0
+    """
+    number = _finite_float(value)
+    if number is None or not 0 <= number < 1:
+        raise ValueError(f"{name} must be a number with 0 <= p < 1 (the share of activations "
+                         f"dropped), got {value!r}")
+    return number
+
+
+def positive_number(value: object, name: str, meaning: str) -> float:
+    """``value`` as a ``float`` if it is a finite number above 0, else a ValueError naming ``name``.
+
+    Example:
+        >>> positive_number(np.float32(0.5), "lr", "the learning rate")
+        0.5
+    """
+    number = _finite_float(value)
+    if number is None or number <= 0:
+        raise ValueError(f"{name} must be a positive number ({meaning}), got {value!r}")
+    return number
+
+
+def non_negative_number(value: object, name: str, meaning: str) -> float:
+    """``value`` as a ``float`` if it is a finite number of at least 0, else a ValueError naming ``name``.
+
+    Example:
+        >>> non_negative_number(0, "wd", "the weight decay")
+        0.0
+    """
+    number = _finite_float(value)
+    if number is None or number < 0:
+        raise ValueError(f"{name} must be a finite number >= 0 ({meaning}), got {value!r}; "
+                         f"0 turns it off")
+    return number
+
+
+def seed(value: object, name: str = "seed") -> int:
+    """``value`` as an ``int`` if it is an integer torch can seed with, else a ValueError naming ``name``.
+
+    Example:
+        >>> seed(np.int32(7))
+        7
+        >>> seed(1.5)
+        Traceback (most recent call last):
+        ...
+        ValueError: seed must be an integer between -2**63 and 2**64 - 1 (for example seed=0), got 1.5
+    """
+    if is_int(value) and SEED_MIN <= value <= SEED_MAX:  # type: ignore[operator]
+        return int(value)  # type: ignore[arg-type]
+    raise ValueError(f"{name} must be an integer between -2**63 and 2**64 - 1 (for example {name}=0), "
+                     f"got {value!r}")
+
+
+def flag(value: object, name: str, meaning: str) -> bool:
+    """``value`` as a ``bool`` if it is ``True`` or ``False`` (numpy's too), else a ValueError naming it.
+
+    Example:
+        >>> flag(np.bool_(True), "precompute", "cache the body's activations")
+        True
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False ({meaning}), got {value!r}")
