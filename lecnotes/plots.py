@@ -76,20 +76,33 @@ def spread_chart(series: Mapping[str, torch.Tensor], title: str, xlabel: str, yl
 
 def image_grid(images: torch.Tensor, title: str, row_labels: Sequence[str] | None = None,
                col_labels: Sequence[str] | None = None, xlabel: str = "", ylabel: str = "",
-               cmap: str = "gray", size: tuple[float, float] | None = None) -> Figure:
+               cmap: str = "gray", size: tuple[float, float] | None = None,
+               vmin: float | None = None, vmax: float | None = None) -> Figure:
     """Show ``images`` (``[rows, cols, H, W]``) as a grid, with optional row and column labels.
+
+    Args:
+        vmin, vmax: one colour scale shared by every panel: values at or below ``vmin`` get the
+            colour map's first colour (black for ``"gray"``), values at or above ``vmax`` its
+            last (white). By default each panel stretches its own smallest to its own largest
+            value, so panels whose values differ only by a factor look alike; pass both to
+            compare sizes across panels.
 
     Example:
         >>> image_grid(torch.rand(2, 3, 8, 8), "Grid").axes[0].get_title()
         ''
+        >>> image_grid(torch.rand(1, 2, 8, 8), "Shared", vmin=0, vmax=2).axes[1].images[0].get_clim()
+        (0.0, 2.0)
     """
+    if vmin is not None and vmax is not None and not vmin < vmax:
+        raise ValueError(f"vmin must be below vmax, got vmin={vmin!r} and vmax={vmax!r}")
     rows, cols = images.shape[:2]
     fig, axes = plt.subplots(rows, cols, figsize=size or (1.3 * cols + 1, 1.3 * rows + 0.8),
                              dpi=100, squeeze=False)
     for r in range(rows):
         for c in range(cols):
             ax = axes[r][c]
-            ax.imshow(images[r, c].detach().cpu().float().numpy(), cmap=cmap, interpolation="nearest")
+            ax.imshow(images[r, c].detach().cpu().float().numpy(), cmap=cmap, interpolation="nearest",
+                      vmin=vmin, vmax=vmax)
             ax.set_xticks([])
             ax.set_yticks([])
             if row_labels is not None and c == 0:

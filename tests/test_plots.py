@@ -137,3 +137,26 @@ def test_axis_options_set_the_scale_ticks_limits_and_reference_line():
     assert ax.get_xscale() == "log" and ax.get_ylim() == (0.0, 2.0)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0.01", "0.1", "0.5", "0.9"]
     assert "chance" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_image_grid_own_scale_per_panel_by_default():
+    images = torch.stack([torch.rand(4, 4), 2 * torch.rand(4, 4)])[None]  # second panel twice as large
+    fig = image_grid(images, "Own scales")
+    for ax, image in zip(fig.axes, images[0], strict=True):
+        assert ax.images[0].get_clim() == pytest.approx((image.min().item(), image.max().item()))
+
+
+def test_image_grid_vmin_vmax_share_one_scale():
+    x = torch.rand(4, 4) + 0.5
+    images = torch.stack([x, 2 * x, torch.zeros(4, 4)])[None]  # [1 row, 3 panels, 4, 4]
+    fig = image_grid(images, "One scale", vmin=0.0, vmax=3.0)
+    assert [ax.images[0].get_clim() for ax in fig.axes] == [(0.0, 3.0)] * 3
+    # the same value is the same grey in every panel, so the doubled panel is brighter
+    grey = [ax.images[0].norm(ax.images[0].get_array()) for ax in fig.axes]
+    np.testing.assert_allclose(grey[1], 2 * grey[0], rtol=1e-6)
+    np.testing.assert_allclose(grey[2], 0.0)
+
+
+def test_image_grid_rejects_vmin_not_below_vmax():
+    with pytest.raises(ValueError, match="vmin"):
+        image_grid(torch.rand(1, 1, 4, 4), "Bad", vmin=1.0, vmax=1.0)
