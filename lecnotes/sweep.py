@@ -10,6 +10,9 @@ layer of the head becomes a batched one: a Linear layer holds ``G`` weight matri
 ``baddbmm``; BatchNorm keeps ``G`` sets of batch and running statistics; dropout draws ``G``
 masks. The loss is the sum of the ``G`` heads' losses, so each head's gradient is exactly its
 own, and Adam is element-wise, so one Adam over the stacked tensors *is* ``G`` separate Adams.
+It is PyTorch's fused Adam: the same update in one pass over each tensor instead of a dozen,
+which makes a sweep about a quarter faster; its rounding differs from the step-by-step Adam of
+a Learner in the last bits (below 1e-5 in the losses, as the tests check).
 
 What matches a Learner with the same seed, arguments and data: the initial weights (built by
 :func:`~lecnotes.head.custom_head` under the seed), the order of the mini-batches (the same
@@ -207,7 +210,7 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
             ps.append(resolve_ps(setting, xtra_fc))
             shuffles.append(torch.Generator().manual_seed(seed))
     model = _Stacked(heads, ps)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd, fused=True)
     masks = torch.Generator().manual_seed(int(seeds[0]) * 7919 + len(heads))
     n, g = len(y_train), len(heads)
     curves: dict[str, list[torch.Tensor]] = {k: [] for k in ("train_loss", "train_acc", "valid_loss",
