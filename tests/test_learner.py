@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from fake_cuda import pretend_cuda
 from torch import nn
 
 from lecnotes.body import pretrained_body, small_body
@@ -393,16 +394,7 @@ def test_an_unusable_cache_folder_gives_one_warning_naming_it_and_training_goes_
 
 
 def test_runs_fork_every_cuda_device_once_cuda_has_started(small, tmp_path, monkeypatch):
-    forked = []
-    real_fork = torch.random.fork_rng
-
-    def recording_fork(devices=None, *args, **kwargs):
-        forked.append(list(devices))
-        return real_fork([], *args, **kwargs)  # no GPU here: fork the CPU only
-
-    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    monkeypatch.setattr(torch.random, "fork_rng", recording_fork)
+    forked = pretend_cuda(monkeypatch, devices=2)
     learn = Learner(small_body((4,)), small, cache_dir=tmp_path, progress=False)
     learn.fit(1, 1e-3)
     learn.evaluate("train", mode="train")

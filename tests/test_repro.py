@@ -8,6 +8,7 @@ import warnings
 
 import pytest
 import torch
+from fake_cuda import pretend_cuda
 
 from lecnotes.repro import CUBLAS_WORKSPACE_CONFIG, THREADS, isolated_rng, setup
 
@@ -133,16 +134,7 @@ def test_isolated_rng_draws_exactly_what_fork_rng_draws_on_the_cpu():
 
 @pytest.mark.parametrize("started, expected", [(False, []), (True, [0, 1, 2])])
 def test_isolated_rng_forks_every_cuda_device_only_once_cuda_has_started(monkeypatch, started, expected):
-    forked = []
-    real_fork = torch.random.fork_rng
-
-    def recording_fork(devices=None, *args, **kwargs):
-        forked.append(list(devices))
-        return real_fork([], *args, **kwargs)  # no GPU here: fork the CPU only
-
-    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: started)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
-    monkeypatch.setattr(torch.random, "fork_rng", recording_fork)
+    forked = pretend_cuda(monkeypatch, started=started, devices=3)
     with isolated_rng():
         pass
     assert forked == [expected]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from fake_cuda import pretend_cuda
 
 import lecnotes as L
 from lecnotes.sweep import Sweep, sweep
@@ -91,15 +92,6 @@ def test_numpy_integers_give_the_same_sweep(data):
 
 
 def test_a_sweep_forks_every_cuda_device_once_cuda_has_started(data, monkeypatch):
-    forked = []
-    real_fork = torch.random.fork_rng
-
-    def recording_fork(devices=None, *args, **kwargs):
-        forked.append(list(devices))
-        return real_fork([], *args, **kwargs)  # no GPU here: fork the CPU only
-
-    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    monkeypatch.setattr(torch.random, "fork_rng", recording_fork)
+    forked = pretend_cuda(monkeypatch, devices=1)
     sweep(data, settings=[0.5], seeds=[0, 1], epochs=1, xtra_fc=[16])
     assert len(forked) >= 2 and all(devices == [0] for devices in forked)
