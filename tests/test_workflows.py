@@ -1,0 +1,53 @@
+"""The GitHub Actions set-up in .github/, checked by two real linters from the venv.
+
+check-jsonschema validates each workflow against the published schema for workflow files
+(a misspelt key or a wrong type fails here, not only when GitHub refuses the push), and zizmor
+audits them for security mistakes: actions not pinned to a commit, write permissions wider
+than the job that needs them, checkout credentials left on disk. Both run offline: the
+schemas ship inside check-jsonschema, and `zizmor --offline` turns off the audits that would
+ask GitHub's API (and so never wants a token).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GITHUB = ROOT / ".github"
+# The venv's own copies: `make test` installs both (pyproject.toml's `test` extra), and a
+# tool of the same name elsewhere on PATH could be another release with other rules.
+BIN = Path(sys.executable).parent
+WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
+
+
+def _run(*args: str | Path) -> subprocess.CompletedProcess:
+    """Run one linter from the venv and capture what it says.
+
+    Args:
+        *args: the tool's name in the venv's bin folder, then its arguments.
+
+    Returns:
+        The finished process, with its output as text.
+    """
+    return subprocess.run([str(BIN / str(args[0])), *map(str, args[1:])],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_the_publishing_workflow_is_among_the_files_checked():
+    assert GITHUB / "workflows" / "book.yml" in WORKFLOWS, WORKFLOWS
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_each_workflow_file_matches_the_github_workflow_schema(workflow):
+    result = _run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", workflow)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_finds_nothing_to_fix_in_the_github_folder():
+    # --offline: no audit asks GitHub's API, so no token and no network are needed here.
+    result = _run("zizmor", "--offline", "--no-progress", "--color", "never", GITHUB)
+    assert result.returncode == 0, result.stdout + result.stderr
