@@ -8,11 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
-# With MPLBACKEND set (e.g. Agg) notebook kernels draw no figures: nbval fails and the site
-# shows "<Figure size ...>" text. Never pass it on.
-unexport MPLBACKEND
-# No progress bars in anything stored or compared.
-export LECNOTES_PROGRESS := 0
+# The kernels of `test`, `execute` and `bench` get their environment (no MPLBACKEND, no progress
+# bars) from scripts/kernelenv.py, the one place it is set.
 
 .PHONY: help setup setup-book setup-lab editions test-portable data browser book build serve test lint execute pretrain lab pdf bench assignments publish clean
 
@@ -85,7 +82,7 @@ pretrain: setup
 # The student editions (notebooks/): the prose with the book's numbers written in, as the
 # launch and download buttons serve them. No browser, no test tools.
 lab: setup-lab
-	$(BIN)/jupyter lab notebooks/
+	env -u MPLBACKEND $(BIN)/jupyter lab notebooks/  # with MPLBACKEND set, kernels draw no figures
 
 # Rewrite notebooks/ (the student editions) from the executed chapters.
 editions: $(VENV)/.installed-book

@@ -1,14 +1,13 @@
 """pytest set-up shared by the unit tests, the doctests and nbval's notebook kernels.
 
 Kernels started by nbval inherit this process's environment, so it is fixed here, before
-any kernel starts: no progress bars in compared outputs, and no MPLBACKEND (with it set, a
-kernel draws no figures and every figure cell fails).
+any kernel starts (scripts/kernelenv.py says what and why). pytest's ``pythonpath`` setting
+(pyproject.toml) puts scripts/ on the import path before this file is read.
 """
 
-import os
+import kernelenv
 
-os.environ["LECNOTES_PROGRESS"] = "0"
-os.environ.pop("MPLBACKEND", None)
+kernelenv.apply()
 
 # Left out of strict nbval: the full-size appendix needs internet (ImageNet weights and
 # Oxford-IIIT Pet) and is meant for a GPU. tests/test_full_size.py runs it in smoke mode.

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from kernelenv import kernel_env  # scripts/ is on the path: python runs this file from there
+
+import lecnotes as L
+from lecnotes.data import Task
+from lecnotes.dropout import dropout
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import lecnotes as L  # noqa: E402
-from lecnotes.data import Task  # noqa: E402
-from lecnotes.dropout import dropout  # noqa: E402
 
 TARGETS = {
     "chapter_s": ("every chapter under", 45.0, "s"),
@@ -72,8 +72,7 @@ print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024}))
 
 
 def bench_notebooks(repeats: int) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    env["LECNOTES_PROGRESS"] = "0"
+    env = kernel_env()
     rows = {}
     for nb in sorted((ROOT / "chapters").glob("[0-9]*.ipynb")):
         runs = []
@@ -171,7 +170,7 @@ def bench_dropout(repeats: int) -> dict:
 
 # ---------------------------------------------------------------- site and set-up
 def bench_site(build_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env = kernel_env()
     jb = str(Path(sys.executable).with_name("jupyter-book"))
     cmd = [jb, "build", str(ROOT), "--path-output", str(build_dir), "-W", "-n", "--keep-going"]
 

@@ -8,20 +8,17 @@ nbval compares, so they must come from a clean run. Prints each notebook's wall 
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
+import kernelenv
 import nbformat
 from nbclient import NotebookClient
 
 
 def execute(path: Path, timeout: int = 600) -> float:
     nb = nbformat.read(path, as_version=4)
-    env_ok = os.environ.get("LECNOTES_PROGRESS") == "0" and "MPLBACKEND" not in os.environ
-    if not env_ok:
-        raise SystemExit("run through `make execute` (it sets LECNOTES_PROGRESS=0 and unsets MPLBACKEND)")
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
@@ -31,6 +28,7 @@ def execute(path: Path, timeout: int = 600) -> float:
 
 
 def main(paths: list[str]) -> int:
+    kernelenv.apply()  # the kernels inherit it: no progress bars, figures drawn
     total = 0.0
     for p in paths:
         seconds = execute(Path(p))

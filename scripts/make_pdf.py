@@ -9,24 +9,15 @@ Usage: python scripts/make_pdf.py [OUTPUT]   (default _build/pdf/lesson4-annotat
 
 from __future__ import annotations
 
-import functools
 import io
-import os
-import shutil
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from booktoc import ROOT, toc_pages
+from sitehost import launch_chromium, serve
 
 HTML = ROOT / "_build" / "html"
 DEFAULT_PDF = ROOT / "_build" / "pdf" / "lesson4-annotated.pdf"
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def print_pdf(site: Path = HTML, out: Path = DEFAULT_PDF, browser=None) -> Path:
@@ -41,43 +32,39 @@ def print_pdf(site: Path = HTML, out: Path = DEFAULT_PDF, browser=None) -> Path:
         raise SystemExit(f"no built site in {site}: run `make build` first")
     if browser is not None:
         return _print_with(browser, site, out)
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as p:
-        own = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        own = launch_chromium(p)
         try:
             return _print_with(own, site, out)
         finally:
             own.close()
 
 
+def _page_pdf(page, url: str) -> bytes:
+    """One page of the site as A4 PDF bytes, once MathJax has typeset it, solutions open."""
+    page.goto(url, wait_until="networkidle")
+    page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+                  " ? MathJax.startup.promise.then(() => true) : true")
+    page.emulate_media(media="print")
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    return page.pdf(format="A4", print_background=True,
+                    margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+
+
 def _print_with(browser, site: Path, out: Path) -> Path:
     from pypdf import PdfReader, PdfWriter
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     writer = PdfWriter()
     page = browser.new_page()
     try:
-        for name in toc_pages():
-            page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{name}.html",
-                      wait_until="networkidle")
-            page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise)"
-                          " ? MathJax.startup.promise.then(() => true) : true")
-            page.emulate_media(media="print")
-            # open every hidden solution so the PDF has them
-            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
-            data = page.pdf(format="A4", print_background=True,
-                            margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
-            start = len(writer.pages)
-            for pdf_page in PdfReader(io.BytesIO(data)).pages:
-                writer.add_page(pdf_page)
-            writer.add_outline_item(title=page.title().split(" — ")[0], page_number=start)
+        with serve(site) as base:
+            for name in toc_pages():
+                start = len(writer.pages)
+                for pdf_page in PdfReader(io.BytesIO(_page_pdf(page, f"{base}/{name}.html"))).pages:
+                    writer.add_page(pdf_page)
+                writer.add_outline_item(title=page.title().split(" — ")[0], page_number=start)
     finally:
         page.close()
-        httpd.shutdown()
-        httpd.server_close()
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "wb") as f:
         writer.write(f)

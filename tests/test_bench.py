@@ -4,19 +4,15 @@ The benchmark itself measures this machine and is run by ``make bench``, never b
 these tests check its bookkeeping on made-up figures.
 """
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+import bench  # scripts/bench.py: pytest's pythonpath setting puts scripts/ on the path
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
-bench = importlib.util.module_from_spec(spec)
-sys.modules["bench"] = bench  # dataclasses look their module up while the class is made
-spec.loader.exec_module(bench)
 
 
 def made_up(chapter_s: float = 20.0, small_x: float = 30.0, resnet_x: float = 90.0,

@@ -18,19 +18,17 @@ environment costs about a minute and a half here, the two chapters about a minut
 
 from __future__ import annotations
 
-import functools
 import gzip
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from sitehost import serve
 
 from lecnotes import data
 
@@ -65,11 +63,6 @@ def colab(tmp_path_factory) -> dict:
     return {"venv": venv, "python": py, "jupyter_path": jupyter_path, "torch": torch_before, "base": base}
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def data_server(tmp_path_factory):
     """Fashion-MNIST's four .gz files, served on 127.0.0.1 as the official mirror serves them."""
@@ -82,11 +75,8 @@ def data_server(tmp_path_factory):
             shutil.copyfile(path, target)
         else:
             target.write_bytes(gzip.compress(path.read_bytes()))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(folder) as url:
+        yield f"{url}/"
 
 
 @pytest.fixture(scope="module")

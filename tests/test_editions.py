@@ -7,13 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import editions  # scripts/editions.py (pytest's pythonpath setting)
 import nbformat
 import pytest
 from myst_nb.core.variables import format_plain_text
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import editions  # noqa: E402
 
 CHAPTERS = [ROOT / "chapters" / f"{name}.ipynb" for name in editions.STUDENT_CHAPTERS]
 SITE_ONLY = ["{glue", "{cite", "{doc}", "{numref", "{ref}"]

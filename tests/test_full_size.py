@@ -19,8 +19,6 @@ def test_full_size_appendix_smoke(tmp_path, monkeypatch):
     monkeypatch.setenv("LECNOTES_SMOKE", "1")
     monkeypatch.setenv("LECNOTES_PHOTOS", str(photos))
     monkeypatch.setenv("LECNOTES_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("LECNOTES_PROGRESS", "0")
-    monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = nbformat.read(NOTEBOOK, as_version=4)
     stored = [c for c in nb.cells if c.cell_type == "code" and c.get("outputs")]
     assert stored == [], "stored outputs must come from a real full-size run, never the smoke mode"

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from pathlib import Path
 
 import yaml
+from booktoc import toc_pages  # scripts/booktoc.py (pytest's pythonpath setting)
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from booktoc import toc_pages  # noqa: E402
-
-__all__ = ["CHROMIUM", "HTML", "ROOT", "SHOTS", "repository", "toc_pages"]
+__all__ = ["HTML", "ROOT", "SHOTS", "repository", "toc_pages"]
 
 
 def repository() -> tuple[str, str]:

@@ -1,12 +1,9 @@
 """`make pdf`: one PDF of the whole book, with every chapter title and its figures."""
 
 import re
-import sys
 
-from sitekit import ROOT, toc_pages
-
-sys.path.insert(0, str(ROOT / "scripts"))
-from make_pdf import print_pdf  # noqa: E402
+from make_pdf import print_pdf
+from sitekit import toc_pages
 
 
 def _title(html: str) -> str:

@@ -1,0 +1,43 @@
+"""The environment every notebook kernel of ours runs in: the one place it is defined.
+
+Two settings decide whether a stored output can be compared or rebuilt:
+
+* no ``MPLBACKEND``: a kernel started with it set (``Agg``, say, from a user's shell or a CI
+  image) draws no figure, so every figure cell fails nbval and the site shows
+  ``<Figure size ...>`` text instead of the image;
+* ``LECNOTES_PROGRESS=0``: no tqdm bars, whose text and timings would land in stored outputs.
+
+pytest (the root ``conftest.py``), ``scripts/execute.py``, ``scripts/bench.py``, the site
+build of the browser tests and the nbgrader tests all take their environment from here.
+``make lab`` does not: a student's JupyterLab shows the progress bars.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+UNSET = ("MPLBACKEND",)
+SET = {"LECNOTES_PROGRESS": "0"}
+
+
+def kernel_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A copy of ``base`` (default ``os.environ``) fit for our kernels.
+
+    Example:
+        >>> env = kernel_env({"MPLBACKEND": "Agg", "HOME": "/h"})
+        >>> sorted(env.items())
+        [('HOME', '/h'), ('LECNOTES_PROGRESS', '0')]
+    """
+    env = dict(os.environ if base is None else base)
+    for name in UNSET:
+        env.pop(name, None)
+    env.update(SET)
+    return env
+
+
+def apply() -> None:
+    """Make this process's own environment :func:`kernel_env`, for the kernels it starts."""
+    for name in UNSET:
+        os.environ.pop(name, None)
+    os.environ.update(SET)

@@ -1,0 +1,22 @@
+"""scripts/kernelenv.py: the one definition of our kernels' environment."""
+
+import os
+
+import kernelenv
+
+
+def test_kernel_env_drops_mplbackend_and_turns_progress_bars_off():
+    env = kernelenv.kernel_env({"MPLBACKEND": "Agg", "LECNOTES_PROGRESS": "1", "HOME": "/home/s"})
+    assert env == {"LECNOTES_PROGRESS": "0", "HOME": "/home/s"}
+
+
+def test_kernel_env_leaves_its_argument_alone():
+    base = {"MPLBACKEND": "Agg"}
+    kernelenv.kernel_env(base)
+    assert base == {"MPLBACKEND": "Agg"}
+
+
+def test_the_test_session_itself_runs_in_the_kernel_environment():
+    # the root conftest.py applies it before any nbval kernel starts
+    assert "MPLBACKEND" not in os.environ
+    assert os.environ["LECNOTES_PROGRESS"] == "0"
