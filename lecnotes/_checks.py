@@ -20,6 +20,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 
 SEED_MIN, SEED_MAX = -(2**63), 2**64 - 1
 """The seeds ``torch.manual_seed`` accepts."""
@@ -157,3 +158,25 @@ def flag(value: object, name: str, meaning: str) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise ValueError(f"{name} must be True or False ({meaning}), got {value!r}")
+
+
+def labels_outside(labels: torch.Tensor, n: int) -> list[int]:
+    """The distinct values of ``labels`` that are not in ``0..n-1``, in order (for the message).
+
+    Example:
+        >>> labels_outside(torch.tensor([0, 5, -1, 5, 2]), 3)
+        [-1, 5]
+    """
+    labels = labels.long()
+    return sorted(labels[(labels < 0) | (labels >= n)].unique().tolist())
+
+
+def listed(values: list[int], most: int = 10) -> str:
+    """``values`` for a message: the first ``most`` of them, then how many more there are.
+
+    Example:
+        >>> listed(list(range(12)))
+        '0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 2 more'
+    """
+    shown = ", ".join(str(v) for v in values[:most])
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")

@@ -51,14 +51,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from ._checks import positive_int
+from ._checks import labels_outside, listed, positive_int
 from ._checks import seed as check_seed
+from .task import Task
 
 CLASSES: tuple[str, ...] = (
     "T-shirt/top",
@@ -358,26 +358,15 @@ def load_split(split: str = "train", folder: str | Path | None = None) -> tuple[
     images, labels = (read_idx(p) for p in paths)  # type: ignore[arg-type]
     if images.shape[0] != labels.shape[0]:
         raise ValueError(f"{split}: {images.shape[0]} images but {labels.shape[0]} labels")
-    outside = _outside(labels, len(CLASSES))
+    outside = labels_outside(labels, len(CLASSES))
     if outside:
         raise ValueError(
             f"{paths[1]}: Fashion-MNIST's labels are 0..{len(CLASSES) - 1} (its {len(CLASSES)} "
-            f"classes), but this file holds labels outside that range: {_listed(outside)}. It is not "
+            f"classes), but this file holds labels outside that range: {listed(outside)}. It is not "
             "Fashion-MNIST's labels file, or it is damaged: restore the original (see "
             "`python -m lecnotes.data --download`) or point LECNOTES_DATA at the original files."
         )
     return images, labels.long()
-
-
-def _outside(labels: torch.Tensor, n: int) -> list[int]:
-    """The distinct values of ``labels`` that are not in ``0..n-1``, in order."""
-    labels = labels.long()
-    return sorted(labels[(labels < 0) | (labels >= n)].unique().tolist())
-
-
-def _listed(values: list[int], most: int = 10) -> str:
-    shown = ", ".join(str(v) for v in values[:most])
-    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
 
 
 @dataclass(frozen=True)
@@ -402,72 +391,17 @@ class Normalize:
         return x.unsqueeze(1) if x.dim() == 3 else x
 
 
-@dataclass
-class Task:
-    """A classification task: training and validation images with labels ``0..C-1``.
-
-    Attributes:
-        name: a short name, e.g. ``"target"``.
-        train_x, valid_x: ``uint8 [N, 28, 28]`` images.
-        train_y, valid_y: ``int64 [N]`` labels, renumbered to ``0..C-1``.
-        classes: the class names, indexed by the renumbered label.
-        transform: applied to a batch of images before it enters the body; its code and
-            settings are part of the activation cache's key (:class:`Normalize` here, ImageNet
-            normalisation for photos).
-
-    Raises:
-        ValueError: images and labels of different lengths, labels that are not integers, or
-            labels outside ``0..C-1``; the message names the task, the split and the labels.
-    """
-
-    name: str
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    valid_x: torch.Tensor
-    valid_y: torch.Tensor
-    classes: tuple[str, ...]
-    transform: Callable[[torch.Tensor], torch.Tensor]
-
-    def __post_init__(self) -> None:
-        for split in ("train", "valid"):
-            x, y = getattr(self, f"{split}_x"), getattr(self, f"{split}_y")
-            if len(x) != len(y):
-                raise ValueError(f"Task {self.name!r}: {split}_x has {len(x)} images but {split}_y has "
-                                 f"{len(y)} labels; give one label per image")
-            if not isinstance(y, torch.Tensor) or y.dtype.is_floating_point or y.dtype.is_complex \
-                    or y.dtype == torch.bool:
-                raise ValueError(f"Task {self.name!r}: {split}_y must be a tensor of integer labels "
-                                 f"0..{self.c - 1}, got {type(y).__name__} "
-                                 f"{getattr(y, 'dtype', '')}".rstrip() + "; convert it with .long()")
-            outside = _outside(y, self.c)
-            if outside:
-                raise ValueError(
-                    f"Task {self.name!r}: {split}_y holds labels {_listed(outside)}, outside 0..{self.c - 1} "
-                    f"(one per class of {self.classes}). Renumber the labels to 0..{self.c - 1}, or "
-                    "add the missing class names to classes."
-                )
-
-    @property
-    def c(self) -> int:
-        """Number of classes (fastai's ``data.c``)."""
-        return len(self.classes)
-
-    def __repr__(self) -> str:
-        return (f"Task({self.name!r}: {len(self.train_y)} training and {len(self.valid_y)} "
-                f"validation images, {self.c} classes: {', '.join(self.classes)})")
-
-
 def _select(x: torch.Tensor, y: torch.Tensor, labels: tuple[int, ...], per_class: int | None,
             generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Take ``per_class`` seeded-random examples of each label and renumber labels 0..C-1."""
     n = len(CLASSES)
     wrong = sorted({int(lab) for lab in labels if not 0 <= int(lab) < n})
     if wrong:
-        raise ValueError(f"labels {_listed(wrong)} are outside 0..{n - 1}, Fashion-MNIST's {n} classes; "
+        raise ValueError(f"labels {listed(wrong)} are outside 0..{n - 1}, Fashion-MNIST's {n} classes; "
                          f"pick the task's classes among 0..{n - 1} (see CLASSES)")
-    outside = _outside(y, n)
+    outside = labels_outside(y, n)
     if outside:
-        raise ValueError(f"the data holds labels {_listed(outside)}, outside 0..{n - 1} (Fashion-MNIST's "
+        raise ValueError(f"the data holds labels {listed(outside)}, outside 0..{n - 1} (Fashion-MNIST's "
                          f"{n} classes)")
     keep = []
     for lab in labels:

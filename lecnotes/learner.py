@@ -29,11 +29,11 @@ from torch import nn
 from ._checks import flag, non_negative_number, positive_int, positive_number
 from ._checks import seed as check_seed
 from .body import freeze, pretrained_body
-from .data import Task
 from .head import custom_head, n_params
 from .pooling import concat_pool
 from .precompute import cached_activations, compute_activations
 from .repro import isolated_rng
+from .task import Task
 
 
 @dataclass
@@ -97,7 +97,7 @@ def _progress_bar():
 
 
 class Learner:
-    """A frozen body, concat pooling and a head, trained on a :class:`~lecnotes.data.Task`.
+    """A frozen body, concat pooling and a head, trained on a :class:`~lecnotes.task.Task`.
 
     Args:
         body: the pretrained body; it is frozen (no gradients) and kept in eval mode.
@@ -219,10 +219,8 @@ class Learner:
 
     def activations(self, split: str) -> torch.Tensor:
         """Cached pooled activations of the ``"train"`` or ``"valid"`` images: ``[N, n_features]``."""
-        if split not in ("train", "valid"):
-            raise ValueError(f"split must be 'train' or 'valid', got {split!r}")
+        images, _ = self.data.split(split)  # checks split, before it is used as a key
         if split not in self._cache:
-            images = self.data.train_x if split == "train" else self.data.valid_x
             feats, hit = cached_activations(nn.Sequential(self.body, self.pool), images,
                                             self.data.transform, self.cache_dir, self.device,
                                             warned=self._warned)
@@ -232,11 +230,11 @@ class Learner:
     def _inputs(self, split: str, idx: torch.Tensor) -> torch.Tensor:
         if self.precompute:
             return self.activations(split)[idx].to(self.device)
-        images = self.data.train_x if split == "train" else self.data.valid_x
+        images, _ = self.data.split(split)
         return self.features(images[idx]).to(self.device)  # through the frozen body, every time
 
     def _labels(self, split: str) -> torch.Tensor:
-        return (self.data.train_y if split == "train" else self.data.valid_y).to(self.device)
+        return self.data.split(split)[1].to(self.device)
 
     @torch.no_grad()
     def evaluate(self, split: str = "valid", mode: str = "eval") -> tuple[float, float]:
@@ -252,9 +250,7 @@ class Learner:
         """
         if mode not in ("eval", "train"):
             raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
-        if split not in ("train", "valid"):
-            raise ValueError(f"split must be 'train' or 'valid', got {split!r}")
-        y = self._labels(split)
+        y = self._labels(split)  # raises the ValueError for a split that is not "train" or "valid"
         # a copy in train mode, so BatchNorm's running statistics of the real head never move
         head = copy.deepcopy(self.head).train() if mode == "train" else self.head.eval()
         total_loss, correct = 0.0, 0

@@ -1,7 +1,7 @@
 """Real photos at full size: the lecture's own set-up (resnet34, ImageNet weights, 224 px).
 
 Everything here feeds the same :class:`~lecnotes.learner.Learner` the chapters use:
-:func:`photo_task` reads an ``ImageFolder``-style photo set into a :class:`~lecnotes.data.Task`
+:func:`photo_task` reads an ``ImageFolder``-style photo set into a :class:`~lecnotes.task.Task`
 (images resized and centre-cropped once, kept as ``uint8``), :class:`ImageNetNormalize` is its
 transform, :func:`imagenet_body` is a torchvision resnet cut before its pooling and fc layers
 with ImageNet weights, and :func:`pick_device` chooses CUDA, Apple's MPS or the CPU.
@@ -23,7 +23,7 @@ import torch
 
 from ._checks import is_int, is_number, positive_int
 from ._checks import seed as check_seed
-from .data import Task
+from .task import Task
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -128,7 +128,7 @@ def _load(paths: list[Path], size: int) -> tuple[torch.Tensor, list[int]]:
 
 def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed: int = 0,
                max_per_class: int | None = None) -> Task:
-    """Read a photo folder into a :class:`~lecnotes.data.Task` of ``uint8 [N, 3, size, size]``.
+    """Read a photo folder into a :class:`~lecnotes.task.Task` of ``uint8 [N, 3, size, size]``.
 
     Args:
         root: ``root/train/<class>/`` and ``root/valid/<class>/``, or ``root/<class>/``.

@@ -43,10 +43,10 @@ from torch import nn
 
 from ._checks import non_negative_number, positive_int, positive_number
 from ._checks import seed as check_seed
-from .data import Task
 from .head import custom_head, resolve_ps
 from .learner import Learner
 from .repro import isolated_rng
+from .task import Task
 
 
 @dataclass

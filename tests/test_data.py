@@ -20,6 +20,7 @@ from lecnotes.data import (
     source_task,
     target_task,
 )
+from lecnotes.task import Task
 
 IDX_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C,
              np.float32: 0x0D, np.float64: 0x0E}
@@ -405,14 +406,14 @@ def test_a_task_refuses_labels_outside_its_classes(split):
     ys = {"train_y": torch.tensor([0, 1, 0, 1]), "valid_y": torch.tensor([0, 1, 1, 0])}
     ys[split] = torch.tensor([0, 1, 5, -1])
     with pytest.raises(ValueError, match=rf"{split}.*-1, 5.*0\.\.1") as err:
-        data.Task("toy", x, ys["train_y"], x, ys["valid_y"], ("a", "b"), Normalize())
+        Task("toy", x, ys["train_y"], x, ys["valid_y"], ("a", "b"), Normalize())
     assert "'toy'" in str(err.value)
 
 
 def test_a_task_refuses_images_and_labels_of_different_lengths():
     x = torch.zeros(4, 28, 28, dtype=torch.uint8)
     with pytest.raises(ValueError, match=r"valid_x.*3.*valid_y.*4"):
-        data.Task("toy", x, torch.tensor([0, 1, 0, 1]), x[:3], torch.tensor([0, 1, 1, 0]), ("a", "b"),
+        Task("toy", x, torch.tensor([0, 1, 0, 1]), x[:3], torch.tensor([0, 1, 1, 0]), ("a", "b"),
                   Normalize())
 
 

@@ -14,9 +14,10 @@ from fake_cuda import pretend_cuda
 from torch import nn
 
 from lecnotes.body import pretrained_body, small_body
-from lecnotes.data import Task, target_task
+from lecnotes.data import target_task
 from lecnotes.head import n_params
 from lecnotes.learner import History, Learner
+from lecnotes.task import Task
 
 
 @pytest.fixture(scope="module")
