@@ -1,9 +1,10 @@
 """The GitHub Actions set-up in .github/, checked by two real linters from the venv.
 
-check-jsonschema validates each workflow against the published schema for workflow files
-(a misspelt key or a wrong type fails here, not only when GitHub refuses the push), and zizmor
-audits them for security mistakes: actions not pinned to a commit, write permissions wider
-than the job that needs them, checkout credentials left on disk. Both run offline: the
+check-jsonschema validates each workflow, and Dependabot's configuration, against the published
+schema for such files (a misspelt key or a wrong type fails here, not only when GitHub refuses
+it), and zizmor audits them for security mistakes: actions not pinned to a commit, write
+permissions wider than the job that needs them, checkout credentials left on disk, Dependabot
+proposing releases on the day they appear. Both run offline: the
 schemas ship inside check-jsonschema, and `zizmor --offline` turns off the audits that would
 ask GitHub's API (and so never wants a token).
 """
@@ -44,6 +45,13 @@ def test_the_publishing_workflow_is_among_the_files_checked():
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_each_workflow_file_matches_the_github_workflow_schema(workflow):
     result = _run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", workflow)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dependabot_config_matches_the_dependabot_schema():
+    config = GITHUB / "dependabot.yml"
+    assert config.is_file(), "no .github/dependabot.yml: nothing proposes new releases of the pins"
+    result = _run("check-jsonschema", "--builtin-schema", "vendor.dependabot", config)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
