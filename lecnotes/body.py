@@ -5,8 +5,8 @@ book stands in a small conv-BN-ReLU body whose last block also has 512 channels,
 on the source task (see :mod:`lecnotes.pretrain`); its weights ship with the package, next to
 a JSON file with their sha256 and the recipe that made them.
 
-:func:`resnet_body` builds the same kind of body from torchvision's resnet family, for the
-full-size path.
+:func:`resnet_body` builds the same kind of body from torchvision's resnet family, with random
+or ImageNet weights (``pretrained=True``), for the full-size path.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from ._checks import flag
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 WEIGHTS = WEIGHTS_DIR / "small_body.pt"
@@ -188,14 +190,33 @@ def freeze(module: nn.Module) -> nn.Module:
     return module.eval()
 
 
-def resnet_body(arch: str = "resnet34", weights: str | None = None) -> nn.Sequential:
+IMAGENET_WEIGHTS = "IMAGENET1K_V1"
+"""torchvision's name for the ImageNet weights of its resnets that ``pretrained=True`` loads."""
+
+
+def resnet_body(arch: str = "resnet34", weights: str | None = None,
+                pretrained: bool = False) -> nn.Sequential:
     """A torchvision resnet cut before its pooling and fc layers, as fastai 0.7 cut it.
+
+    torchvision downloads weights on first use into ``torch.hub.get_dir()/checkpoints`` and
+    loads them from there afterwards.
 
     Args:
         arch: a torchvision resnet, one of ``resnet18``, ``resnet34``, ``resnet50``,
             ``resnet101``, ``resnet152``.
         weights: torchvision's weights name (e.g. ``"IMAGENET1K_V1"``), or ``None`` for random
             weights (what works offline).
+        pretrained: ``True`` for the ImageNet weights the lecture used (:data:`IMAGENET_WEIGHTS`);
+            leave ``weights`` at ``None`` then.
+
+    Returns:
+        The body (not frozen: :class:`~lecnotes.learner.Learner` freezes it).
+
+    Raises:
+        ValueError: ``arch`` is not one of those resnets, ``pretrained`` is not a bool, or both
+            ``weights`` and ``pretrained=True`` are given.
+        RuntimeError: the weights are not on disk and cannot be downloaded; the message names
+            the file and the folder to put it in.
 
     Shape: ``[N, 3, H, W]`` to ``[N, 512, H/32, W/32]`` (2048 channels for resnet50 and up).
 
@@ -208,7 +229,24 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None) -> nn.Sequen
     allowed = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
     if arch not in allowed:
         raise ValueError(f"arch must be one of {', '.join(allowed)}; got {arch!r}")
-    model = getattr(torchvision.models, arch)(weights=weights)
+    if flag(pretrained, "pretrained", "load the ImageNet weights"):
+        if weights is not None:
+            raise ValueError(f"give weights= or pretrained=True, not both: got weights={weights!r} and "
+                             f"pretrained=True (which means weights={IMAGENET_WEIGHTS!r})")
+        weights = IMAGENET_WEIGHTS
+    builder = getattr(torchvision.models, arch)
+    try:
+        model = builder(weights=weights)
+    except (OSError, RuntimeError) as exc:  # URLError is an OSError
+        if weights is None:
+            raise
+        url = torchvision.models.get_model_weights(builder).verify(weights).url
+        folder = Path(torch.hub.get_dir()) / "checkpoints"
+        raise RuntimeError(
+            f"could not get the ImageNet weights of {arch} ({exc}). Download {url} "
+            f"on a machine with internet and put it at {folder / Path(url).name}; torchvision will "
+            "then load it from there."
+        ) from exc
     return nn.Sequential(*list(model.children())[:-2])
 
 

@@ -96,6 +96,30 @@ def _progress_bar():
     return tqdm
 
 
+def pick_device(prefer: str | None = None) -> torch.device:
+    """The device a :class:`Learner` should run on: CUDA if available, else Apple's MPS, else the CPU.
+
+    A :class:`Learner` runs on the CPU unless given a device: ``Learner(..., device=pick_device())``.
+
+    Args:
+        prefer: a device to use instead of choosing (``"cpu"``, ``"cuda"``, ``"cuda:1"``...).
+
+    Returns:
+        The device.
+
+    Example:
+        >>> pick_device("cpu")
+        device(type='cpu')
+    """
+    if prefer is not None:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
 class Learner:
     """A frozen body, concat pooling and a head, trained on a :class:`~lecnotes.task.Task`.
 
@@ -117,7 +141,8 @@ class Learner:
         progress: show a tqdm bar during ``fit``; default: only when run interactively and
             ``$LECNOTES_PROGRESS`` is not ``0``.
         device: where the body and the head run (``"cpu"``, ``"cuda"``, ``"mps"``; default the
-            CPU); see :func:`lecnotes.photos.pick_device`. Cached activations live on the CPU.
+            CPU); :func:`pick_device` chooses the fastest there is. Cached activations live on
+            the CPU.
 
     Integer and number arguments may be Python's or numpy's (``bs=np.int64(64)``).
 

@@ -1,10 +1,15 @@
-"""Real photos at full size: the lecture's own set-up (resnet34, ImageNet weights, 224 px).
+"""Photo folders as tasks: the lecture's own kind of data (real photos, 224 px) for the Learner.
 
-Everything here feeds the same :class:`~lecnotes.learner.Learner` the chapters use:
 :func:`photo_task` reads an ``ImageFolder``-style photo set into a :class:`~lecnotes.task.Task`
-(images resized and centre-cropped once, kept as ``uint8``), :class:`ImageNetNormalize` is its
-transform, :func:`imagenet_body` is a torchvision resnet cut before its pooling and fc layers
-with ImageNet weights, and :func:`pick_device` chooses CUDA, Apple's MPS or the CPU.
+(images resized and centre-cropped once, kept as ``uint8``), which the same
+:class:`~lecnotes.learner.Learner` the chapters use trains a head on. The ImageNet-weighted
+body it goes with is :func:`lecnotes.body.resnet_body` (``pretrained=True``), and the
+Oxford-IIIT Pet photos come from :func:`lecnotes.pets.oxford_pets_folder`.
+
+:class:`ImageNetNormalize`, the task's transform, lives here rather than beside the body: it
+turns the ``uint8`` photos that :func:`photo_task` stores into the floats an ImageNet body
+expects, so it belongs to the storage this module chose. (Moving it would also change every
+cached activation's key, which holds the transform's module and class name.)
 
 Folder layouts understood (the class names are the sub-folder names):
 
@@ -46,55 +51,6 @@ class ImageNetNormalize:
         mean = torch.tensor(self.mean).view(1, 3, 1, 1)
         std = torch.tensor(self.std).view(1, 3, 1, 1)
         return (images.float() / 255.0 - mean) / std
-
-
-def pick_device(prefer: str | None = None) -> torch.device:
-    """CUDA if available, else Apple's MPS, else the CPU; ``prefer`` forces one ("cpu", ...).
-
-    Example:
-        >>> pick_device("cpu")
-        device(type='cpu')
-    """
-    if prefer is not None:
-        return torch.device(prefer)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def imagenet_body(arch: str = "resnet34", pretrained: bool = True) -> torch.nn.Sequential:
-    """A torchvision resnet body with ImageNet weights (or random ones when ``pretrained=False``).
-
-    torchvision downloads the weights on first use into ``torch.hub.get_dir()/checkpoints``.
-
-    Raises:
-        RuntimeError: the weights are not on disk and cannot be downloaded; the message names
-            the file and the folder to put it in.
-
-    Shape: ``[N, 3, 224, 224]`` to ``[N, 512, 7, 7]`` for resnet18/34.
-    """
-    import torchvision
-
-    from .body import resnet_body
-
-    if not pretrained:
-        return resnet_body(arch, weights=None)
-    builder = getattr(torchvision.models, arch, None)
-    if builder is None:
-        return resnet_body(arch)  # raises the ValueError listing the allowed names
-    weights = torchvision.models.get_model_weights(builder).IMAGENET1K_V1
-    try:
-        return resnet_body(arch, weights="IMAGENET1K_V1")
-    except (OSError, RuntimeError) as exc:  # URLError is an OSError
-        folder = Path(torch.hub.get_dir()) / "checkpoints"
-        name = Path(weights.url).name
-        raise RuntimeError(
-            f"could not get the ImageNet weights of {arch} ({exc}). Download {weights.url} "
-            f"on a machine with internet and put it at {folder / name}; torchvision will "
-            "then load it from there."
-        ) from exc
 
 
 def _images_in(folder: Path) -> list[Path]:
@@ -202,29 +158,3 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
         xs[split], ys[split] = torch.cat(chunks), torch.tensor(labels, dtype=torch.long)
     return Task(f"photos:{os.path.basename(root)}", xs["train"], ys["train"], xs["valid"],
                 ys["valid"], tuple(classes), ImageNetNormalize())  # type: ignore[arg-type]
-
-
-def oxford_pets_folder(root: str | Path) -> Path:
-    """Fetch Oxford-IIIT Pet with torchvision and lay it out as cats versus dogs.
-
-    The lecture's task: the 37 breeds folded into two classes (torchvision's
-    ``binary-category``). Creates ``root/pets-catsdogs/{train,valid}/{cat,dog}/`` with links to
-    the downloaded photos (``trainval`` split for training, ``test`` for validation) and
-    returns that folder. Needs internet the first time (about 800 MB).
-    """
-    from torchvision.datasets import OxfordIIITPet
-
-    root = Path(root).expanduser()
-    out = root / "pets-catsdogs"
-    for split, name in (("trainval", "train"), ("test", "valid")):
-        try:
-            ds = OxfordIIITPet(str(root), split=split, target_types="binary-category", download=True)
-        except Exception as exc:
-            raise RuntimeError(f"could not download Oxford-IIIT Pet into {root} ({exc}); with no "
-                               "internet, use any photo folder laid out as root/<class>/<image>") from exc
-        for path, label in zip(ds._images, ds._bin_labels, strict=True):
-            dest = out / name / ("cat", "dog")[label] / Path(path).name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            if not dest.exists():
-                os.symlink(Path(path).resolve(), dest)
-    return out

@@ -1,12 +1,15 @@
 """The body: the shipped pretrained weights (checked by sha256), small bodies and resnet bodies."""
 
 import json
+import urllib.error
 
 import pytest
 import torch
+import torchvision
 from torch import nn
 
 from lecnotes.body import (
+    IMAGENET_WEIGHTS,
     RECIPE,
     WEIGHTS,
     freeze,
@@ -173,6 +176,51 @@ def test_resnet18_body_shape_and_cut():
 def test_bad_arch(arch):
     with pytest.raises(ValueError, match="arch must be one of"):
         resnet_body(arch)
+
+
+def test_resnet_body_without_pretrained_weights_has_512_channels():
+    body = resnet_body("resnet18", pretrained=False)
+    assert body(torch.zeros(1, 3, 64, 64)).shape == (1, 512, 2, 2)
+
+
+def _downloads(monkeypatch, answer):
+    """Route torchvision's weight downloads (its own reference and torch.hub's) to ``answer``."""
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", answer)
+    monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", answer)
+
+
+def test_resnet_body_offline_names_file_and_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    _downloads(monkeypatch, offline)
+    with pytest.raises(RuntimeError) as err:
+        resnet_body("resnet34", pretrained=True)
+    msg = str(err.value)
+    assert "resnet34-" in msg and ".pth" in msg and str(tmp_path) in msg
+
+
+def test_pretrained_resnet_body_loads_the_imagenet_weights(monkeypatch):
+    torch.manual_seed(0)
+    published = torchvision.models.resnet18().state_dict()
+    asked = []
+
+    def download(url, *args, **kwargs):
+        asked.append(url)
+        return published
+
+    _downloads(monkeypatch, download)
+    body = resnet_body("resnet18", pretrained=True)
+    expected = torchvision.models.ResNet18_Weights[IMAGENET_WEIGHTS].url
+    assert asked == [expected]
+    assert torch.equal(body[0].weight, published["conv1.weight"])
+
+
+def test_resnet_body_refuses_weights_and_pretrained_together():
+    with pytest.raises(ValueError, match=r"not both: got weights='IMAGENET1K_V2' and pretrained=True"):
+        resnet_body("resnet18", weights="IMAGENET1K_V2", pretrained=True)
 
 
 # ---- the recipe JSON and other weights files ----

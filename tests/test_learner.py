@@ -16,7 +16,7 @@ from torch import nn
 from lecnotes.body import pretrained_body, small_body
 from lecnotes.data import target_task
 from lecnotes.head import n_params
-from lecnotes.learner import History, Learner
+from lecnotes.learner import History, Learner, pick_device
 from lecnotes.task import Task
 
 
@@ -400,3 +400,8 @@ def test_runs_fork_every_cuda_device_once_cuda_has_started(small, tmp_path, monk
     learn.fit(1, 1e-3)
     learn.evaluate("train", mode="train")
     assert len(forked) >= 3 and all(devices == [0, 1] for devices in forked)
+
+
+def test_pick_device_default_and_forced():
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device().type in ("cpu", "cuda", "mps")

@@ -1,13 +1,11 @@
-"""lecnotes.photos: photo folders, ImageNet normalisation, devices, the ImageNet body."""
-
-import urllib.error
+"""lecnotes.photos: photo folders read into tasks, ImageNet normalisation."""
 
 import numpy as np
 import pytest
 import torch
 from photo_folder import make_photos
 
-from lecnotes.photos import ImageNetNormalize, imagenet_body, photo_task, pick_device
+from lecnotes.photos import ImageNetNormalize, photo_task
 
 
 def test_single_folder_layout_is_split_and_resized(tmp_path):
@@ -55,29 +53,6 @@ def test_imagenet_normalize():
     out = ImageNetNormalize()(x)
     mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
     assert torch.allclose(out[0, :, 0, 0], (1 - mean) / std)
-
-
-def test_pick_device_default_and_forced():
-    assert pick_device("cpu") == torch.device("cpu")
-    assert pick_device().type in ("cpu", "cuda", "mps")
-
-
-def test_imagenet_body_without_weights_has_512_channels():
-    body = imagenet_body("resnet18", pretrained=False)
-    assert body(torch.zeros(1, 3, 64, 64)).shape == (1, 512, 2, 2)
-
-
-def test_imagenet_body_offline_names_file_and_folder(monkeypatch, tmp_path):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-
-    def offline(*args, **kwargs):
-        raise urllib.error.URLError("no network")
-
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
-    with pytest.raises(RuntimeError) as err:
-        imagenet_body("resnet34")
-    msg = str(err.value)
-    assert "resnet34-" in msg and ".pth" in msg and str(tmp_path) in msg
 
 
 @pytest.mark.parametrize("split", [False, True])
