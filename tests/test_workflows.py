@@ -16,9 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
+sys.path.insert(0, str(ROOT / "scripts"))
+from make_pdf import DEFAULT_PDF  # noqa: E402
+
 # The venv's own copies: `make test` installs both (pyproject.toml's `test` extra), and a
 # tool of the same name elsewhere on PATH could be another release with other rules.
 BIN = Path(sys.executable).parent
@@ -59,3 +63,20 @@ def test_zizmor_finds_nothing_to_fix_in_the_github_folder():
     # --offline: no audit asks GitHub's API, so no token and no network are needed here.
     result = _run("zizmor", "--offline", "--no-progress", "--color", "never", GITHUB)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_site_publishes_the_pdf_that_intro_links_to():
+    """The PDF is made after the site is built, so intro.md links to its published address
+    (html.baseurl + the name `make pdf` writes), and book.yml must copy that very file into the
+    site before uploading it to Pages."""
+    pdf = DEFAULT_PDF.relative_to(ROOT).as_posix()  # _build/pdf/lesson4-annotated.pdf
+    baseurl = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["baseurl"]
+    link = f"{baseurl.rstrip('/')}/{DEFAULT_PDF.name}"
+    assert f"]({link})" in (ROOT / "intro.md").read_text(), f"intro.md does not link to {link}"
+
+    steps = yaml.safe_load((GITHUB / "workflows" / "book.yml").read_text())["jobs"]["test"]["steps"]
+    copies = [i for i, step in enumerate(steps) if f"cp {pdf} _build/html/" in step.get("run", "")]
+    uploads = [i for i, step in enumerate(steps)
+               if step.get("uses", "").startswith("actions/upload-pages-artifact@")]
+    assert copies and uploads, f"book.yml should copy {pdf} into _build/html/, then upload it"
+    assert copies[0] < uploads[0] and steps[uploads[0]]["with"]["path"] == "_build/html"
