@@ -4,10 +4,10 @@ check-jsonschema validates each workflow, and Dependabot's configuration, agains
 schema for such files (a misspelt key or a wrong type fails here, not only when GitHub refuses
 it), and zizmor audits them for security mistakes: actions not pinned to a commit, write
 permissions wider than the job that needs them, checkout credentials left on disk, Dependabot
-proposing releases on the day they appear. Both run offline: the
-schemas ship inside check-jsonschema, and `zizmor --offline` turns off the audits that would
-ask GitHub's API (and so never wants a token).
-"""
+proposing releases on the day they appear. Both run offline: the schemas ship inside
+check-jsonschema, and `zizmor --offline` turns off the audits that would ask GitHub's API (and
+so never wants a token). Last, the published PDF: intro.md's link, `make pdf`'s file name and
+book.yml's copy step must agree."""
 
 from __future__ import annotations
 
@@ -17,12 +17,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from make_pdf import DEFAULT_PDF  # scripts/ is on pytest's pythonpath (pyproject.toml)
 
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
-sys.path.insert(0, str(ROOT / "scripts"))
-from make_pdf import DEFAULT_PDF  # noqa: E402
-
 # The venv's own copies: `make test` installs both (pyproject.toml's `test` extra), and a
 # tool of the same name elsewhere on PATH could be another release with other rules.
 BIN = Path(sys.executable).parent
