@@ -12,6 +12,9 @@ what the number stands for, shown in brackets. It returns the value converted, o
 of these messages are printed by chapter 5 (``xtra_fc[1] must be a positive integer (a layer
 size), got 0`` and ``ps must be a number with 0 <= p < 1 (the share of activations dropped),
 got 1.0``), so their wording must stay as it is.
+
+Predicates (``is_int``, ``is_number``, ``is_positive_int``) serve checks whose message is not
+about an argument, and :func:`labels_outside` and :func:`listed` word a task's wrong labels.
 """
 
 from __future__ import annotations
@@ -44,6 +47,19 @@ def is_number(value: object) -> bool:
         (True, True, False, False)
     """
     return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
+def is_positive_int(value: object) -> bool:
+    """True for Python and numpy integers of at least 1 (bools never count).
+
+    For checks whose message is not about an argument (a file's content, say); arguments go
+    through :func:`positive_int`.
+
+    Example:
+        >>> is_positive_int(np.int64(2)), is_positive_int(0), is_positive_int(True)
+        (True, False, False)
+    """
+    return is_int(value) and bool(value >= 1)  # type: ignore[operator]
 
 
 def _finite_float(value: object) -> float | None:
@@ -79,11 +95,67 @@ def positive_int(value: object, name: str, meaning: str | None = None,
     """
     if value is None and none_means is not None:
         return None
-    if is_int(value) and value >= 1:  # type: ignore[operator]
+    if is_positive_int(value):
         return int(value)  # type: ignore[arg-type]
     allowed = "a positive integer" + (f" or None ({none_means})" if none_means is not None else "")
     allowed += f" ({meaning})" if meaning else ""
     raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
+def int_at_least(value: object, name: str, minimum: int, meaning: str) -> int:
+    """``value`` as an ``int`` if it is an integer of at least ``minimum``, else a ValueError naming ``name``.
+
+    Example:
+        >>> int_at_least(0, "size", 8, "the photos' side in pixels")
+        Traceback (most recent call last):
+        ...
+        ValueError: size must be an integer >= 8 (the photos' side in pixels), got 0
+    """
+    if is_int(value) and value >= minimum:  # type: ignore[operator]
+        return int(value)  # type: ignore[arg-type]
+    raise ValueError(f"{name} must be an integer >= {minimum} ({meaning}), got {value!r}")
+
+
+def batch_size(value: object, name: str = "bs") -> int:
+    """``value`` as an ``int`` if it is a mini-batch size a head with BatchNorm can train on: 2 or more.
+
+    A head's ``BatchNorm1d`` computes statistics over the mini-batch while training, which needs
+    two images at least; a ``bs`` of 1 gets a message saying so.
+
+    Example:
+        >>> batch_size(np.int64(64))
+        64
+        >>> batch_size(1)
+        Traceback (most recent call last):
+        ...
+        ValueError: bs is 1, but the head's BatchNorm1d layers need at least 2 images per mini-batch ...
+    """
+    bs: int = positive_int(value, name, "the mini-batch size")  # type: ignore[assignment]
+    if bs < 2:
+        raise ValueError(f"{name} is {bs}, but the head's BatchNorm1d layers need at least 2 images per "
+                         "mini-batch to compute batch statistics while training: use "
+                         f"{name}=2 or more (the default is 64)")
+    return bs
+
+
+def share(value: object, name: str, meaning: str, zero: bool = True) -> float:
+    """``value`` as a ``float`` if it is a number with ``0 <= p < 1`` (``0 < p < 1`` when not ``zero``).
+
+    Args:
+        value, name, meaning: as for every check (see the module's docstring).
+        zero: whether 0 itself is allowed.
+
+    Example:
+        >>> share(0, "valid_share", "the share of each class held out for validation", zero=False)
+        Traceback (most recent call last):
+        ...
+        ValueError: valid_share must be a number with 0 < p < 1 (the share of each class held out ...), got 0
+    """
+    number = _finite_float(value)
+    if number is None or not (0 <= number if zero else 0 < number) or not number < 1:
+        raise ValueError(f"{name} must be a number with 0 {'<=' if zero else '<'} p < 1 ({meaning}), "
+                         f"got {value!r}")
+    return number
 
 
 def probability(value: object, name: str) -> float:
@@ -97,11 +169,7 @@ def probability(value: object, name: str) -> float:
         ...
         ValueError: ps must be a number with 0 <= p < 1 (the share of activations dropped), got 1.0
     """
-    number = _finite_float(value)
-    if number is None or not 0 <= number < 1:
-        raise ValueError(f"{name} must be a number with 0 <= p < 1 (the share of activations "
-                         f"dropped), got {value!r}")
-    return number
+    return share(value, name, "the share of activations dropped")
 
 
 def positive_number(value: object, name: str, meaning: str) -> float:

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ._checks import flag
+from ._checks import flag, is_positive_int
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 WEIGHTS = WEIGHTS_DIR / "small_body.pt"
@@ -115,7 +115,7 @@ def _loading_recipe(path: Path) -> tuple[str, tuple[int, ...]]:
         raise ValueError(f"the weights recipe {path} gives 'sha256' as {digest!r}, not 64 lowercase hex "
                          f"digits: {_FIX}")
     if not isinstance(channels, list) or not channels or \
-            not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in channels):
+            not all(is_positive_int(n) for n in channels):
         raise ValueError(f"the weights recipe {path} gives 'channels' as {channels!r}, not a list of "
                          f"positive integers (one per conv block): {_FIX}")
     return digest, tuple(channels)

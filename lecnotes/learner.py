@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import flag, non_negative_number, positive_int, positive_number
+from ._checks import batch_size, flag, non_negative_number, positive_int, positive_number
 from ._checks import seed as check_seed
 from .body import freeze, pretrained_body
 from .head import custom_head, n_params
@@ -163,12 +163,7 @@ class Learner:
                  precompute: bool = True, bs: int = 64, seed: int = 0,
                  cache_dir: str | Path | None = None, progress: bool | None = None,
                  device: torch.device | str | None = None) -> None:
-        bs = positive_int(bs, "bs", "the mini-batch size")  # type: ignore[assignment]
-        if bs < 2:
-            raise ValueError(
-                f"bs is {bs}, but the head's BatchNorm1d layers need at least 2 images per mini-batch to "
-                "compute batch statistics while training: use bs=2 or more (the default is 64)"
-            )
+        bs = batch_size(bs)
         precompute = flag(precompute, "precompute", "train on cached body activations, or run every "
                           "mini-batch through the body")
         seed = check_seed(seed)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from ._checks import is_int, is_number, positive_int
+from ._checks import int_at_least, positive_int, share
 from ._checks import seed as check_seed
 from .task import Task
 
@@ -95,9 +95,10 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
 
     Raises:
         FileNotFoundError: ``root`` does not exist.
-        ValueError: no class folders, a class without images, or a class (in a split) none of
-            whose images decodes; the message names the class and its folder. Images that fail
-            to decode are skipped with a warning naming the file.
+        ValueError: an argument of the wrong kind or range (the message names it); no class
+            folders, a class without images, or a class (in a split) none of whose images
+            decodes (the message names the class and its folder). Images that fail to decode
+            are skipped with a warning naming the file.
 
     Example:
         >>> task = photo_task("data/dogscats", size=224)  # doctest: +SKIP
@@ -107,12 +108,9 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
     root = Path(root).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"photo folder {root} does not exist")
-    if not is_int(size) or size < 8:
-        raise ValueError(f"size must be an integer of at least 8 pixels, got {size!r}")
-    size = int(size)
-    if not is_number(valid_share) or not 0 < valid_share < 1:
-        raise ValueError(f"valid_share must be a number between 0 and 1 (the share of each class held "
-                         f"out for validation), got {valid_share!r}")
+    size = int_at_least(size, "size", 8, "the photos' side in pixels")
+    valid_share = share(valid_share, "valid_share", "the share of each class held out for validation",
+                        zero=False)
     seed = check_seed(seed)
     max_per_class = positive_int(max_per_class, "max_per_class", none_means="all the images")
     g = torch.Generator().manual_seed(seed)

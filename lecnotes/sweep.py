@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import non_negative_number, positive_int, positive_number
+from ._checks import batch_size, non_negative_number, positive_int, positive_number
 from ._checks import seed as check_seed
 from .head import custom_head, resolve_ps
 from .learner import Learner
@@ -188,10 +188,7 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
     if not settings or not seeds:
         raise ValueError(f"settings and seeds must be non-empty, got {settings!r} and {seeds!r}")
     seeds = [check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
-    bs = positive_int(bs, "bs", "the mini-batch size")  # type: ignore[assignment]
-    if bs < 2:
-        raise ValueError(f"bs is {bs}, but BatchNorm needs at least 2 images per mini-batch to compute "
-                         "batch statistics while training: use bs=2 or more (the default is 64)")
+    bs = batch_size(bs)
     lr = positive_number(lr, "lr", "the learning rate")
     wd = non_negative_number(wd, "wd", "the weight decay")
     xtra_fc = [512] if xtra_fc is None else list(xtra_fc)

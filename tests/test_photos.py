@@ -79,3 +79,15 @@ def test_numpy_integers_are_accepted(tmp_path):
     task = photo_task(make_photos(tmp_path, per_class=6), size=np.int64(16), seed=np.int64(0),
                       max_per_class=np.int32(3))
     assert task.train_x.shape[1:] == (3, 16, 16)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(size=7), "size must be an integer >= 8 (the photos' side in pixels), got 7"),
+    (dict(valid_share=0), "valid_share must be a number with 0 < p < 1 (the share of each class held out "
+                          "for validation), got 0"),
+    (dict(valid_share=1.0), "valid_share must be a number with 0 < p < 1"),
+])
+def test_size_and_valid_share_out_of_range_say_what_is_allowed(tmp_path, kwargs, message):
+    with pytest.raises(ValueError) as err:
+        photo_task(make_photos(tmp_path), **kwargs)
+    assert str(err.value).startswith(message)
