@@ -58,6 +58,7 @@ import torch
 
 from ._checks import labels_outside, listed, positive_int
 from ._checks import seed as check_seed
+from .folders import user_cache_dir
 from .task import Task
 
 CLASSES: tuple[str, ...] = (
@@ -140,8 +141,7 @@ def cache_dir() -> Path:
         >>> cache_dir().parts[-2:]
         ('lecnotes', 'fashion-mnist')
     """
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lecnotes" / "fashion-mnist"
+    return user_cache_dir("fashion-mnist")
 
 
 def _env_folder() -> Path | None:

@@ -23,7 +23,7 @@ def oxford_pets_folder(root: str | Path) -> Path:
 
     Args:
         root: the folder torchvision downloads into (``~`` is expanded); the book uses
-            ``~/.cache/lecnotes/pets``.
+            :func:`lecnotes.folders.user_cache_dir` ``("pets")``.
 
     Returns:
         ``root/pets-catsdogs``, laid out as ``train/<class>/`` and ``valid/<class>/``.
@@ -33,7 +33,8 @@ def oxford_pets_folder(root: str | Path) -> Path:
             says that any photo folder will do instead.
 
     Example:
-        >>> folder = oxford_pets_folder("~/.cache/lecnotes/pets")  # doctest: +SKIP
+        >>> from lecnotes.folders import user_cache_dir
+        >>> folder = oxford_pets_folder(user_cache_dir("pets"))  # doctest: +SKIP
         >>> sorted(p.name for p in (folder / "train").iterdir())  # doctest: +SKIP
         ['cat', 'dog']
     """

@@ -56,6 +56,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .folders import user_cache_dir
+
 FORMAT = 2  # bump when the file layout or the key changes
 
 _LIBRARIES = frozenset({"torch", "torchvision", "numpy", "PIL"}) | sys.stdlib_module_names
@@ -95,11 +97,15 @@ class CacheKeyError(TypeError):
 
 
 def default_cache_dir() -> Path:
-    """``$LECNOTES_CACHE``, else ``$XDG_CACHE_HOME/lecnotes/activations`` (``~/.cache/...``)."""
+    """``$LECNOTES_CACHE``, else ``$XDG_CACHE_HOME/lecnotes/activations`` (``~/.cache/...``).
+
+    Example:
+        >>> default_cache_dir() == Path(os.environ.get("LECNOTES_CACHE") or user_cache_dir("activations"))
+        True
+    """
     if os.environ.get("LECNOTES_CACHE"):
         return Path(os.environ["LECNOTES_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lecnotes" / "activations"
+    return user_cache_dir("activations")
 
 
 def _tensor_bytes(t: torch.Tensor) -> bytes:
