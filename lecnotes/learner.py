@@ -19,6 +19,8 @@ import importlib.util
 import math
 import os
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +33,8 @@ from ._checks import seed as check_seed
 from .body import freeze, pretrained_body
 from .head import custom_head, n_params
 from .pooling import concat_pool
-from .precompute import cached_activations, compute_activations
+from .precompute import cached_activations
+from .precompute import compute_activations as _body_activations
 from .repro import isolated_rng
 from .task import Task
 
@@ -61,6 +64,24 @@ class History:
 
     def __len__(self) -> int:
         return len(self.train_loss)
+
+    def add_epoch(self, train: tuple[float, float], valid: tuple[float, float],
+                  train_eval: tuple[float, float] | None = None) -> None:
+        """Record one epoch: each argument a ``(loss, accuracy)`` pair, ``train_eval`` when measured.
+
+        Example:
+            >>> h = History()
+            >>> h.add_epoch((0.9, 0.6), (0.8, 0.7))
+            >>> len(h), h.valid_acc, h.train_acc_eval
+            (1, [0.7], [])
+        """
+        self.train_loss.append(train[0])
+        self.train_acc.append(train[1])
+        self.valid_loss.append(valid[0])
+        self.valid_acc.append(valid[1])
+        if train_eval is not None:
+            self.train_loss_eval.append(train_eval[0])
+            self.train_acc_eval.append(train_eval[1])
 
     def table(self, digits: int = 3) -> str:
         """The history as a fixed-width text table, rounded to ``digits``."""
@@ -176,12 +197,14 @@ class Learner:
         self.bs = bs
         self.cache_dir = cache_dir
         self.progress = progress
-        with isolated_rng():
-            torch.manual_seed(seed)
-            self.n_features = int(self.features(data.train_x[:2]).shape[1])
+        with self._own_rng(seed):
+            self.n_features = int(self.compute_activations(data.train_x[:2]).shape[1])
             self.head = head if head is not None else custom_head(self.n_features, data.c, xtra_fc, ps)
             self.head.to(self.device)
-            self._save_rng()
+        # One Adam for the learner's life. Its lr and weight decay are set by fit, which also
+        # clears its moments whenever they change (see _use_hyperparameters).
+        self._opt = torch.optim.Adam([p for p in self.head.parameters() if p.requires_grad])
+        self._opt_hyper: tuple[float, float] | None = None  # (lr, wd) of the last fit
         self._shuffle = torch.Generator().manual_seed(seed)
         self._cache: dict[str, torch.Tensor] = {}
         self.cache_hits: dict[str, bool] = {}
@@ -207,17 +230,28 @@ class Learner:
         return cls(pretrained_body(weights), data, xtra_fc=xtra_fc, ps=ps, precompute=precompute,
                    **kwargs)  # type: ignore[arg-type]
 
-    def _save_rng(self) -> None:
-        """Keep the learner's own random state: the CPU's and, on a GPU, its device's."""
-        self._rng_state = torch.get_rng_state()
-        if self.device.type == "cuda":
-            self._device_rng_state = torch.cuda.get_rng_state(self.device)
+    @contextmanager
+    def _own_rng(self, seed: int | None = None) -> Iterator[None]:
+        """Draw from the learner's own random state inside the block, leaving torch's as it was.
 
-    def _load_rng(self) -> None:
-        """Put the learner's random state in place (inside :func:`~lecnotes.repro.isolated_rng`)."""
-        torch.set_rng_state(self._rng_state)
-        if self.device.type == "cuda":
-            torch.cuda.set_rng_state(self._device_rng_state, self.device)
+        Inside :func:`~lecnotes.repro.isolated_rng`, the learner's state (the CPU's and, on a
+        GPU, its device's) is put in place, or seeded afresh with ``seed``; when the block ends,
+        also through an exception (a loss that blew up), the state is kept for the next block,
+        so no draw is ever made twice.
+        """
+        with isolated_rng():
+            if seed is not None:
+                torch.manual_seed(seed)  # the CPU and every GPU
+            else:
+                torch.set_rng_state(self._rng_state)
+                if self.device.type == "cuda":
+                    torch.cuda.set_rng_state(self._device_rng_state, self.device)
+            try:
+                yield
+            finally:
+                self._rng_state = torch.get_rng_state()
+                if self.device.type == "cuda":
+                    self._device_rng_state = torch.cuda.get_rng_state(self.device)
 
     @property
     def model(self) -> nn.Sequential:
@@ -232,13 +266,20 @@ class Learner:
         return (f"body: {n_params(self.body):,} parameters, {n_params(self.body, True):,} trainable\n"
                 f"head: {n_params(self.head):,} parameters, {n_params(self.head, True):,} trainable")
 
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Pooled body activations for raw images, computed now (no cache). ``[N, n_features]``."""
-        return compute_activations(nn.Sequential(self.body, self.pool), images, self.data.transform,
-                                   device=self.device)
+    def compute_activations(self, images: torch.Tensor) -> torch.Tensor:
+        """Pooled body activations of any raw images, computed now, never cached. ``[N, n_features]``.
+
+        The same numbers :meth:`activations` keeps for a whole split.
+        """
+        return _body_activations(nn.Sequential(self.body, self.pool), images, self.data.transform,
+                                 device=self.device)
 
     def activations(self, split: str) -> torch.Tensor:
-        """Cached pooled activations of the ``"train"`` or ``"valid"`` images: ``[N, n_features]``."""
+        """Pooled body activations of the ``"train"`` or ``"valid"`` images: ``[N, n_features]``.
+
+        Computed on first use or read from ``cache_dir`` (see :mod:`lecnotes.precompute`), then
+        kept: what :meth:`compute_activations` gives for the split's images.
+        """
         images, _ = self.data.split(split)  # checks split, before it is used as a key
         if split not in self._cache:
             feats, hit = cached_activations(nn.Sequential(self.body, self.pool), images,
@@ -251,7 +292,7 @@ class Learner:
         if self.precompute:
             return self.activations(split)[idx].to(self.device)
         images, _ = self.data.split(split)
-        return self.features(images[idx]).to(self.device)  # through the frozen body, every time
+        return self.compute_activations(images[idx]).to(self.device)  # through the frozen body, every time
 
     def _labels(self, split: str) -> torch.Tensor:
         return self.data.split(split)[1].to(self.device)
@@ -274,19 +315,20 @@ class Learner:
         # a copy in train mode, so BatchNorm's running statistics of the real head never move
         head = copy.deepcopy(self.head).train() if mode == "train" else self.head.eval()
         total_loss, correct = 0.0, 0
-        with isolated_rng():
-            self._load_rng()
+        with self._own_rng():
             for i in range(0, len(y), 1000):
                 idx = torch.arange(i, min(i + 1000, len(y)))
                 out = head(self._inputs(split, idx))
                 total_loss += F.nll_loss(out, y[idx], reduction="sum").item()
                 correct += int((out.argmax(1) == y[idx]).sum())
-            self._save_rng()
         return total_loss / len(y), correct / len(y)
 
     def fit(self, epochs: int, lr: float, eval_train: bool = False,
             wd: float = 0.0) -> History:
         """Train the head with Adam for ``epochs`` passes over the training set.
+
+        Calls add up: the history grows and Adam keeps its moment estimates from one call to the
+        next, unless ``lr`` or ``wd`` changed, which starts Adam afresh.
 
         Args:
             epochs: number of epochs (positive integer).
@@ -307,57 +349,77 @@ class Learner:
         epochs = positive_int(epochs, "epochs", "passes over the training set")  # type: ignore[assignment]
         lr = positive_number(lr, "lr", "the learning rate")
         wd = non_negative_number(wd, "wd", "the weight decay")
-        params = [p for p in self.head.parameters() if p.requires_grad]
-        if not hasattr(self, "_opt") or self._opt_lr != (lr, wd):
-            self._opt = torch.optim.Adam(params, lr=lr, weight_decay=wd)
-            self._opt_lr = (lr, wd)
-        y = self._labels("train")
-        bar = range(epochs)
-        if _show_progress(self.progress):
-            bar = _progress_bar()(bar, desc="epoch", leave=False)
-        for _ in bar:
+        self._use_hyperparameters(lr, wd)
+        for _ in self._with_progress(range(epochs)):
             epoch = len(self.history) + 1
-            self.head.train()
-            order = torch.randperm(len(y), generator=self._shuffle)
-            total, correct, seen = 0.0, 0, 0
-            with isolated_rng():
-                self._load_rng()
-                for i in range(0, len(y), self.bs):
-                    idx = order[i : i + self.bs]
-                    if len(idx) == 1:
-                        continue  # BatchNorm1d cannot train on a batch of one
-                    out = self.head(self._inputs("train", idx))
-                    loss = F.nll_loss(out, y[idx])
-                    value = loss.item()
-                    if not math.isfinite(value):
-                        self._save_rng()
-                        raise self._blown_up("training loss", value, epoch, lr, wd)
-                    self._opt.zero_grad()
-                    loss.backward()
-                    self._opt.step()
-                    total += value * len(idx)
-                    correct += int((out.argmax(1) == y[idx]).sum())
-                    seen += len(idx)
-                self._save_rng()
-            vl, va = self.evaluate("valid")
-            if not math.isfinite(vl):
-                raise self._blown_up("validation loss", vl, epoch, lr, wd)
-            if eval_train:
-                loss_eval, acc_eval = self.evaluate("train")
-                if not math.isfinite(loss_eval):
-                    raise self._blown_up("training loss (eval mode)", loss_eval, epoch, lr, wd)
-            self.history.train_loss.append(total / seen)
-            self.history.train_acc.append(correct / seen)
-            self.history.valid_loss.append(vl)
-            self.history.valid_acc.append(va)
-            if eval_train:
-                self.history.train_loss_eval.append(loss_eval)
-                self.history.train_acc_eval.append(acc_eval)
+            train = self._train_epoch(epoch)
+            valid = self._scored("valid", "validation loss", epoch)
+            train_eval = self._scored("train", "training loss (eval mode)", epoch) if eval_train else None
+            self.history.add_epoch(train, valid, train_eval)
         self.head.eval()
         return self.history
 
-    def _blown_up(self, what: str, value: float, epoch: int, lr: float, wd: float) -> FloatingPointError:
+    def _use_hyperparameters(self, lr: float, wd: float) -> None:
+        """Set Adam's lr and weight decay; when either changed since the last fit, start Adam afresh.
+
+        Earlier versions built a new Adam whenever (lr, wd) changed between fit calls, and kept
+        the old one (with its moment estimates) otherwise. Setting the two numbers and clearing
+        Adam's state (its step counts and moments) is exactly that fresh Adam: the stored results
+        of the chapters depend on it, so keep it this way.
+        """
+        if self._opt_hyper != (lr, wd):
+            for group in self._opt.param_groups:
+                group["lr"], group["weight_decay"] = lr, wd
+            self._opt.state.clear()
+            self._opt_hyper = (lr, wd)
+
+    def _with_progress(self, epochs: Iterable[int]) -> Iterable[int]:
+        """``epochs``, shown as a tqdm bar when the learner's ``progress`` setting says so."""
+        if _show_progress(self.progress):
+            return _progress_bar()(epochs, desc="epoch", leave=False)
+        return epochs
+
+    def _train_epoch(self, epoch: int) -> tuple[float, float]:
+        """One pass over the shuffled training set in mini-batches, one Adam step per mini-batch.
+
+        Returns:
+            The running ``(loss, accuracy)`` over the epoch's mini-batches, dropout on.
+
+        Raises:
+            FloatingPointError: a mini-batch's loss is nan or infinite (see :meth:`fit`).
+        """
+        y = self._labels("train")
+        self.head.train()
+        order = torch.randperm(len(y), generator=self._shuffle)
+        total, correct, seen = 0.0, 0, 0
+        with self._own_rng():
+            for i in range(0, len(y), self.bs):
+                idx = order[i : i + self.bs]
+                if len(idx) == 1:
+                    continue  # BatchNorm1d cannot train on a batch of one
+                out = self.head(self._inputs("train", idx))
+                loss = F.nll_loss(out, y[idx])
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise self._blown_up("training loss", value, epoch)
+                self._opt.zero_grad()
+                loss.backward()
+                self._opt.step()
+                total += value * len(idx)
+                correct += int((out.argmax(1) == y[idx]).sum())
+                seen += len(idx)
+        return total / seen, correct / seen
+
+    def _scored(self, split: str, what: str, epoch: int) -> tuple[float, float]:
+        """:meth:`evaluate` in eval mode, refusing a loss that is nan or infinite (named ``what``)."""
+        loss, acc = self.evaluate(split)
+        if not math.isfinite(loss):
+            raise self._blown_up(what, loss, epoch)
+        return loss, acc
+
+    def _blown_up(self, what: str, value: float, epoch: int) -> FloatingPointError:
         self.head.eval()
+        lr, wd = self._opt_hyper  # type: ignore[misc]
         return FloatingPointError(
             f"the {what} became {value} in epoch {epoch} (lr={lr}, wd={wd}): the head's weights are no "
             f"longer usable numbers, usually because lr or wd is far too large. Epoch {epoch} is not "

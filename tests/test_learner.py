@@ -405,3 +405,32 @@ def test_runs_fork_every_cuda_device_once_cuda_has_started(small, tmp_path, monk
 def test_pick_device_default_and_forced():
     assert pick_device("cpu") == torch.device("cpu")
     assert pick_device().type in ("cpu", "cuda", "mps")
+
+
+def test_adam_keeps_its_moments_for_the_same_lr_and_wd_and_starts_afresh_when_either_changes(small, tmp_path):
+    learn = Learner(small_body((4,)), small, bs=32, cache_dir=tmp_path, progress=False)  # 5 steps an epoch
+
+    def steps():
+        return {int(state["step"]) for state in learn._opt.state.values()}
+
+    learn.fit(1, 1e-3)
+    learn.fit(1, 1e-3)
+    assert steps() == {10}  # one Adam over both calls
+    learn.fit(1, 2e-3)
+    assert steps() == {5} and learn._opt.param_groups[0]["lr"] == 2e-3
+    learn.fit(1, 2e-3, wd=0.1)
+    assert steps() == {5} and learn._opt.param_groups[0]["weight_decay"] == 0.1
+
+
+def test_a_changed_lr_trains_exactly_as_a_newly_built_adam(small, tmp_path):
+    """What fit promises (and the chapters' stored results rely on): a new lr means a fresh Adam."""
+    body = small_body((4,))  # one frozen body for both
+    kept = Learner(body, small, bs=32, cache_dir=tmp_path, progress=False)
+    rebuilt = Learner(body, small, bs=32, cache_dir=tmp_path, progress=False)
+    for learn in (kept, rebuilt):
+        learn.fit(2, 1e-3)
+    rebuilt._opt = torch.optim.Adam([p for p in rebuilt.head.parameters() if p.requires_grad], lr=3e-3)
+    rebuilt._opt_hyper = (3e-3, 0.0)
+    assert kept.fit(2, 3e-3) == rebuilt.fit(2, 3e-3)
+    for a, b in zip(kept.head.state_dict().values(), rebuilt.head.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
