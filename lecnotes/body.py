@@ -248,14 +248,3 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None,
             "then load it from there."
         ) from exc
     return nn.Sequential(*list(model.children())[:-2])
-
-
-def out_channels(body: nn.Module, in_shape: tuple[int, ...] = (1, 28, 28)) -> int:
-    """Number of channels the body outputs, found by running one zero image through it."""
-    modes = [(m, m.training) for m in body.modules()]
-    body.eval()
-    with torch.no_grad():
-        c = body(torch.zeros(1, *in_shape)).shape[1]
-    for m, training in modes:
-        m.training = training
-    return int(c)

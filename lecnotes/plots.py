@@ -19,7 +19,8 @@ STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), 
 COLOURS = ["#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999"]
 
 
-def _styled(ax, n: int):
+def _styled(n: int):
+    """Endless ``(colour, (dash pattern, marker))`` pairs for ``n`` lines, cycling the first ``n`` colours."""
     return zip(cycle(COLOURS[:max(n, 1)]), cycle(STYLES))
 
 
@@ -37,7 +38,7 @@ def line_chart(series: Mapping[str, Sequence[float]], title: str, xlabel: str, y
         'Loss'
     """
     fig, ax = plt.subplots(figsize=size, dpi=100)
-    for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(ax, len(series)), strict=False):
+    for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(len(series)), strict=False):
         xs = list(x) if x is not None else list(range(1, len(ys) + 1))
         ax.plot(xs, list(ys), color=colour, linestyle=ls, marker=marker, markersize=4,
                 markevery=max(1, len(xs) // 10), label=label)
@@ -61,7 +62,7 @@ def spread_chart(series: Mapping[str, torch.Tensor], title: str, xlabel: str, yl
         1
     """
     fig, ax = plt.subplots(figsize=size, dpi=100)
-    for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(ax, len(series)), strict=False):
+    for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(len(series)), strict=False):
         ys = torch.as_tensor(ys, dtype=torch.float64)
         xs = list(x) if x is not None else list(range(1, ys.shape[1] + 1))
         ax.fill_between(xs, ys.min(0).values.tolist(), ys.max(0).values.tolist(),

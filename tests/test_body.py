@@ -14,7 +14,6 @@ from lecnotes.body import (
     WEIGHTS,
     freeze,
     load_checkpoint,
-    out_channels,
     pretrained_body,
     recipe,
     resnet_body,
@@ -145,13 +144,6 @@ def test_small_body_default_shape_and_structure():
 def test_small_body_shapes(channels, hw):
     body = small_body(channels).eval()
     assert body(torch.zeros(2, 1, 28, 28)).shape == (2, channels[-1], hw, hw)
-    assert out_channels(body) == channels[-1]
-
-
-def test_out_channels_restores_modes():
-    body = small_body((4, 8)).train()
-    assert out_channels(body) == 8
-    assert all(m.training for m in body.modules())
 
 
 def test_freeze():
