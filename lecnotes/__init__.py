@@ -1,19 +1,33 @@
 """lecnotes: the helper package of *Lesson 4, annotated*.
 
-One small module per concept of the lesson:
+One module per job. What the chapters use:
 
 * :mod:`lecnotes.data`: Fashion-MNIST and the book's source and target tasks;
-* :mod:`lecnotes.body`: the pretrained body (and torchvision resnet bodies);
+* :mod:`lecnotes.task`: ``Task``, a classification task (images, labels, classes, transform);
+* :mod:`lecnotes.body`: the pretrained small body, and torchvision resnet bodies (random or
+  ImageNet weights);
 * :mod:`lecnotes.pooling`: concat pooling (max and average, side by side);
 * :mod:`lecnotes.head`: ``custom_head(n_features, n_classes, xtra_fc, ps)``;
 * :mod:`lecnotes.dropout`: dropout from scratch;
 * :mod:`lecnotes.precompute`: the content-keyed activation cache;
-* :mod:`lecnotes.learner`: ``Learner`` with ``precompute``, ``fit``, ``history``;
+* :mod:`lecnotes.learner`: ``Learner`` with ``precompute``, ``fit``, ``history``, and the
+  device choice ``pick_device``;
 * :mod:`lecnotes.sweep`: many heads (settings x seeds) trained at once, for the experiments;
 * :mod:`lecnotes.glue`: hands a cell's numbers and figures to the prose (no myst-nb needed);
 * :mod:`lecnotes.plots`: the book's figures;
-* :mod:`lecnotes.report`: ``spread()``, the one way a result over seeds is written;
-* :mod:`lecnotes.repro`: ``setup()`` for seeds and threads.
+* :mod:`lecnotes.report`: ``spread()``, the one way a result over seeds is written, and sweep tables;
+* :mod:`lecnotes.repro`: ``setup()`` for seeds and threads, ``isolated_rng`` for private draws.
+
+The full-size appendix and the shipped weights:
+
+* :mod:`lecnotes.photos`: a folder of photos read into a ``Task``;
+* :mod:`lecnotes.pets`: Oxford-IIIT Pet downloaded and laid out as cats versus dogs;
+* :mod:`lecnotes.pretrain`: ``python -m lecnotes.pretrain``, which made the small body's weights.
+
+Shared by the modules above:
+
+* :mod:`lecnotes.folders`: the per-user cache folder (``~/.cache/lecnotes/...``);
+* :mod:`lecnotes._checks` (private): argument checks, one message per kind of mistake.
 """
 
 from .body import pretrained_body, resnet_body, small_body
