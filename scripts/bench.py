@@ -27,8 +27,8 @@ import torch.nn.functional as F
 from kernelenv import kernel_env  # scripts/ is on the path: python runs this file from there
 
 import lecnotes as L
-from lecnotes.data import Task
 from lecnotes.dropout import dropout
+from lecnotes.task import Task
 
 ROOT = Path(__file__).resolve().parents[1]
 
