@@ -57,9 +57,12 @@ serve:
 
 book: build serve
 
+# The suite runs on one worker per CPU (pytest-xdist); conftest.py keeps what must stay
+# together (a notebook's cells, the browser tests' one site build) on one worker.
+WORKERS ?= auto
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS)
 
 # Strict nbval as another CPU would run it: PyTorch's portable kernels (no AVX2 or AVX-512) and
 # an empty activation cache, so nothing computed on this machine is reused. Slower than `test`.

@@ -6,6 +6,7 @@ any kernel starts (scripts/kernelenv.py says what and why). pytest's ``pythonpat
 """
 
 import kernelenv
+import pytest
 
 kernelenv.apply()
 
@@ -27,3 +28,53 @@ except ImportError:  # the book's build and the students' route do not install H
     pass
 else:
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "lecnotes-hypothesis")
+
+
+# ---------------------------------------------------------------- two workers (pytest-xdist)
+# `make test` runs the suite on one worker per CPU (`pytest -n auto`). A group below runs whole,
+# in order, on one worker:
+# * a notebook's cells share one kernel, so a notebook is one group (its file);
+# * the browser tests share one site build, one server and one Chromium: one group;
+# * every other file is a group of its own (module-scoped fixtures are built once).
+# The scheduler is ours: xdist's `--dist loadgroup` (xdist_group marks) does not group anything
+# under pytest 9.2 with xdist 3.8 (tested: three marked tests went to two workers).
+# Groups start longest first, so that the last one to finish is a short one. Without xdist
+# (plain `pytest`), only the order changes.
+SLOW_FIRST = (
+    "tests/browser/",
+    "tests/test_colab_route.py",
+    "tests/test_assignments.py",
+    "chapters/03_choosing_p.ipynb",
+    "chapters/05_xtra_fc.ipynb",
+    "chapters/04_averaging.ipynb",
+    "chapters/02_dropout.ipynb",
+    "chapters/01_custom_head.ipynb",
+)
+
+
+def group(nodeid: str) -> str:
+    """The group a test id runs in: ``tests/browser/`` for every browser test, else its file."""
+    path = nodeid.split("::", 1)[0]
+    return "tests/browser/" if path.startswith("tests/browser/") else path
+
+
+def _rank(name: str) -> int:
+    return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: _rank(group(item.nodeid)))  # stable: the order inside a group stays
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: plain pytest runs without xdist too
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        """xdist's scope scheduler, with :func:`group` as the scope."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return group(nodeid)
+
+    config.option.loadscopereorder = False  # keep our longest-first order, not "most tests first"
+    return ByGroup(config, log)
