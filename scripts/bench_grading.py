@@ -1,0 +1,203 @@
+"""`make bench-grading`: what autograding the five assignments costs, per submission and per class.
+
+For each assignment, in a temporary copy of the course folder, the real ``nbgrader autograde``
+grades copies of the solution (the instructor version, hidden tests included: every cell runs in
+full, so this is the dearest kind of submission; a blank one stops at its first error):
+
+* **one grader process**: ``nbgrader autograde ASSIGNMENT --student='s*'`` grades ``--per-process``
+  submissions one after the other; its wall time divided by their number is the figure *seconds
+  per submission* (nbgrader's start-up, about a second or two, is shared among them);
+* **two grader processes**: two such commands (``--student='p*'`` and ``--student='q*'``, each
+  with ``--per-process`` submissions) started at the same moment, as an instructor would split a
+  class in two halves on a 2-core server; their common wall time divided by all their
+  submissions is the figure *seconds per submission* with two processes. It is measured, not
+  derived: the two processes share the cores, the disk and the gradebook.
+
+A class of N students then costs N times each figure (``--class-size``, default 200). The
+figures go to a table on stdout and to a JSON file (default ``bench/grading.json``). The goal is
+at most 10 s per submission of every assignment with one process on 2 cores.
+
+Also the tests' home of two helpers, :func:`copy_course` and :func:`nbgrader` (scripts/ is on
+pytest's path), so the tests and this benchmark grade in the same kind of course folder.
+
+Usage: python scripts/bench_grading.py [--out bench/grading.json] [--per-process 2]
+                                       [--class-size 200] [ASSIGNMENT ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kernelenv import kernel_env  # scripts/ is on the path: python runs this file from there
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "chapters" / "assignments"
+ASSIGNMENTS = ("a1_custom_head", "a2_dropout", "a3_choosing_p", "a4_averaging", "a5_xtra_fc")
+BIN = Path(sys.executable).parent
+# What nbgrader writes next to source/ (and this page's own files): never copied into a course copy.
+NBGRADER_OUTPUTS = ("release", "submitted", "autograded", "feedback", "gradebook.db", ".nbgrader.log")
+GOAL_S = 10.0  # seconds per submission, one grader process, 2 cores
+
+
+def grading_env() -> dict[str, str]:
+    """The environment of nbgrader and its kernels: :func:`kernelenv.kernel_env` and two more.
+
+    The venv's bin folder goes first on PATH because nbgrader runs the ``alembic`` command when
+    it creates a gradebook. ``OMP_WAIT_POLICY=PASSIVE`` (unless set) keeps torch's threads from
+    spinning while they wait, which on a busy machine (two graders, or pytest's two workers)
+    costs much time and changes no result.
+    """
+    env = kernel_env()
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    return env
+
+
+def copy_course(dest: str | Path) -> Path:
+    """Copy the course folder (``source/`` and ``nbgrader_config.py``) to ``dest``; return ``dest``.
+
+    nbgrader's own outputs (release, submissions, gradebook) and the instructor page stay
+    behind, so the copy is what a fresh clone holds. The copy's ``nbgrader_config.py`` sets the
+    course root to the copy's folder.
+
+    Raises:
+        FileExistsError: ``dest`` exists already.
+
+    Example:
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     course = copy_course(Path(tmp) / "assignments")
+        ...     sorted(p.name for p in course.iterdir())
+        ['nbgrader_config.py', 'source']
+    """
+    dest = Path(dest)
+    shutil.copytree(COURSE, dest, ignore=shutil.ignore_patterns(
+        *NBGRADER_OUTPUTS, ".ipynb_checkpoints", "__pycache__", "*.md"))
+    return dest
+
+
+def nbgrader(course: Path, *args: str, allowed_errors: tuple[str, ...] = ()) -> str:
+    """Run ``nbgrader *args`` in the course folder and return its log.
+
+    Args:
+        course: the course folder (nbgrader reads its ``nbgrader_config.py``).
+        args: the command and its arguments, e.g. ``"autograde", "a2_dropout"``.
+        allowed_errors: texts of error lines that are expected (say, a cell stopped by the
+            timeout); any other error line fails the run.
+
+    Returns:
+        What nbgrader wrote to stdout and stderr.
+
+    Raises:
+        RuntimeError: nbgrader exited with an error code or logged an error it was not allowed
+            to; the message holds the end of its log.
+    """
+    done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=grading_env(),
+                          capture_output=True, text=True, timeout=1800)
+    log = done.stdout + done.stderr
+    errors = [line for line in log.splitlines()
+              if ("[ERROR]" in line or "| ERROR]" in line)
+              and not any(text in line for text in allowed_errors)]
+    if done.returncode != 0 or errors:
+        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed (exit code {done.returncode}, "
+                           f"errors {errors[:3]}):\n{log[-5000:]}")
+    return log
+
+
+def submit_solutions(course: Path, assignment: str, students: list[str]) -> None:
+    """Put the solution notebook into ``submitted/<student>/<assignment>/`` for each student."""
+    source = course / "source" / assignment / f"{assignment}.ipynb"
+    for student in students:
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        shutil.copyfile(source, folder / source.name)
+
+
+def autograde_seconds(course: Path, assignment: str, patterns: list[str]) -> float:
+    """Wall time of ``nbgrader autograde`` started at once for each ``--student`` pattern."""
+    start = time.perf_counter()
+    procs = [subprocess.Popen([str(BIN / "nbgrader"), "autograde", assignment, f"--student={p}"],
+                              cwd=course, env=grading_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for p in patterns]
+    logs = [proc.communicate()[0] for proc in procs]
+    seconds = time.perf_counter() - start
+    for proc, pattern, log in zip(procs, patterns, logs, strict=True):
+        if proc.returncode != 0 or "| ERROR]" in log:
+            raise SystemExit(f"bench_grading: `nbgrader autograde {assignment} --student={pattern}` "
+                             f"failed, so no figures were written:\n{log[-3000:]}")
+    return seconds
+
+
+def bench_assignment(course: Path, assignment: str, per_process: int, class_size: int) -> dict:
+    """One assignment's figures: seconds per submission with one and with two grader processes."""
+    names = {prefix: [f"{prefix}{i:02d}" for i in range(per_process)] for prefix in "spq"}
+    for students in names.values():
+        submit_solutions(course, assignment, students)
+    one = autograde_seconds(course, assignment, ["s*"]) / per_process
+    two = autograde_seconds(course, assignment, ["p*", "q*"]) / (2 * per_process)
+    return {"s_per_submission_one_process": one, "s_per_submission_two_processes": two,
+            "class_one_process_min": class_size * one / 60,
+            "class_two_processes_min": class_size * two / 60,
+            "submissions_per_process": per_process}
+
+
+def table(rows: dict, class_size: int) -> str:
+    """The figures as a fixed-width text table, one line per assignment."""
+    head = (f"{'assignment':16s} {'1 process':>10s} {'2 processes':>12s}   "
+            f"{f'class of {class_size}: 1 process':>27s} {'2 processes':>12s}   goal <= {GOAL_S:g} s")
+    lines = [head, "-" * len(head)]
+    for name, r in rows.items():
+        one, two = r["s_per_submission_one_process"], r["s_per_submission_two_processes"]
+        lines.append(f"{name:16s} {one:8.1f} s {two:10.1f} s   {r['class_one_process_min']:23.0f} min "
+                     f"{r['class_two_processes_min']:8.0f} min   {'met' if one <= GOAL_S else 'MISSED'}")
+    total_one = sum(r["class_one_process_min"] for r in rows.values())
+    total_two = sum(r["class_two_processes_min"] for r in rows.values())
+    lines.append(f"{'all five':16s} {'':10s} {'':12s}   {total_one:23.0f} min {total_two:8.0f} min")
+    lines.append("seconds per submission of the solution, the dearest kind (wall time / submissions)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS),
+                        help="assignments to measure (default: all five)")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "grading.json"))
+    parser.add_argument("--per-process", type=int, default=2,
+                        help="submissions each grader process grades (default 2)")
+    parser.add_argument("--class-size", type=int, default=200)
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.assignments) - set(ASSIGNMENTS))
+    if unknown:
+        parser.error(f"unknown assignments {unknown}; the course has {list(ASSIGNMENTS)}")
+    if args.per_process < 1 or args.class_size < 1:
+        parser.error(f"--per-process and --class-size must be at least 1, got {args.per_process} "
+                     f"and {args.class_size}")
+    from bench import machine, progress  # scripts/bench.py: the machine, described the same way
+
+    rows = {}
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        course = copy_course(Path(tmp) / "assignments")
+        nbgrader(course, "generate_assignment", "*", "--force")
+        for assignment in args.assignments:
+            rows[assignment] = row = bench_assignment(course, assignment, args.per_process,
+                                                      args.class_size)
+            progress(f"{assignment}: {row['s_per_submission_one_process']:.1f} s per submission")
+    results = {"date": datetime.date.today().isoformat(), "class_size": args.class_size,
+               "goal_s_per_submission": GOAL_S, "assignments": rows, "machine": machine(),
+               "bench_total_s": time.perf_counter() - start}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"{table(rows, args.class_size)}\n(also in {args.out})")
+    return 0
+
+if __name__ == "__main__":
+    raise SystemExit(main())
