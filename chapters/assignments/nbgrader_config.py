@@ -16,9 +16,11 @@ c.CourseDirectory.course_id = "lesson4"
 # The folder of this file, wherever the repository (or a copy of this folder) lives.
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
-# Every assignment runs in well under a minute on a 2-core laptop; a single cell that takes
-# longer than this is stuck (or on a badly overloaded hub node) and is stopped with an error.
-c.Execute.timeout = 300
+# Seconds one cell may run while grading. Every assignment grades in about ten seconds on two
+# cores, its slowest cell in a few; a cell still running after this is stuck (an endless loop in
+# a submission, or a badly overloaded hub node) and is stopped with an error, the notebook's other
+# cells are graded as usual. Longer than needed costs a class little; too short fails right answers.
+c.Execute.timeout = 120
 
 # What students see in place of a solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
