@@ -11,7 +11,7 @@ PORT ?= 8000
 # The kernels of `test`, `execute` and `bench` get their environment (no MPLBACKEND, no progress
 # bars) from scripts/kernelenv.py, the one place it is set.
 
-.PHONY: help setup setup-book setup-lab editions test-portable data browser book build serve test lint execute pretrain lab pdf bench assignments publish clean
+.PHONY: help setup setup-book setup-lab editions test-portable data browser book build serve test lint execute pretrain lab pdf bench bench-grading assignments publish clean
 
 help:
 	@echo "make book     set up, build the site and serve it on http://127.0.0.1:$(PORT)"
@@ -22,6 +22,7 @@ help:
 	@echo "make lab      open the chapters in JupyterLab (student editions, notebooks/)"
 	@echo "make assignments  the students' release of the nbgrader assignments (instructors)"
 	@echo "make bench    measure the book's speed (about 12 min): prints a table, writes bench/latest.json"
+	@echo "make bench-grading  what autograding costs per submission and for a class of 200 (about 3 min): bench/grading.json"
 	@echo "make pdf      one PDF of the whole book: _build/pdf/lesson4-annotated.pdf"
 	@echo "make publish  build and push the site to the gh-pages branch by hand (ghp-import)"
 
@@ -97,6 +98,10 @@ assignments: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+
+# Seconds of `nbgrader autograde` per submission of each assignment, one grader process and two.
+bench-grading: setup
+	$(BIN)/python scripts/bench_grading.py
 
 pdf: setup build
 	$(BIN)/python scripts/make_pdf.py
