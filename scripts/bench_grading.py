@@ -6,7 +6,8 @@ full, so this is the dearest kind of submission; a blank one stops at its first 
 
 * **one grader process**: ``nbgrader autograde ASSIGNMENT --student='s*'`` grades ``--per-process``
   submissions one after the other; its wall time divided by their number is the figure *seconds
-  per submission* (nbgrader's start-up, about a second or two, is shared among them);
+  per submission* (nbgrader's start-up, a few seconds, is shared among them, as in a class it is
+  shared among all);
 * **two grader processes**: two such commands (``--student='p*'`` and ``--student='q*'``, each
   with ``--per-process`` submissions) started at the same moment, as an instructor would split a
   class in two halves on a 2-core server; their common wall time divided by all their
@@ -20,7 +21,7 @@ at most 10 s per submission of every assignment with one process on 2 cores.
 Also the tests' home of two helpers, :func:`copy_course` and :func:`nbgrader` (scripts/ is on
 pytest's path), so the tests and this benchmark grade in the same kind of course folder.
 
-Usage: python scripts/bench_grading.py [--out bench/grading.json] [--per-process 2]
+Usage: python scripts/bench_grading.py [--out bench/grading.json] [--per-process 3]
                                        [--class-size 200] [ASSIGNMENT ...]
 """
 
@@ -170,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS),
                         help="assignments to measure (default: all five)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "grading.json"))
-    parser.add_argument("--per-process", type=int, default=2,
-                        help="submissions each grader process grades (default 2)")
+    parser.add_argument("--per-process", type=int, default=3,
+                        help="submissions each grader process grades (default 3)")
     parser.add_argument("--class-size", type=int, default=200)
     args = parser.parse_args(argv)
     unknown = sorted(set(args.assignments) - set(ASSIGNMENTS))
