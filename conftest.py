@@ -5,10 +5,24 @@ any kernel starts (scripts/kernelenv.py says what and why). pytest's ``pythonpat
 (pyproject.toml) puts scripts/ on the import path before this file is read.
 """
 
+import os
+
 import kernelenv
 import pytest
 
 kernelenv.apply()
+
+# With several workers (`make test` runs one per CPU), each worker's kernels get an equal share
+# of the cores (lecnotes.repro reads LECNOTES_THREADS), and idle OpenMP threads sleep instead of
+# spinning: with the book's default of 2 threads in every kernel, two workers on 2 cores ran
+# the suite half again slower than one worker did. Neither changes a compared output.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    os.environ.setdefault("LECNOTES_THREADS", str(max(1, (os.cpu_count() or 1) // _WORKERS)))
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch starts OpenMP here
+    import torch
+
+    torch.set_num_threads(int(os.environ["LECNOTES_THREADS"]))  # the worker's own unit tests
 
 # Left out of strict nbval: the full-size appendix needs internet (ImageNet weights and
 # Oxford-IIIT Pet) and is meant for a GPU. tests/test_full_size.py runs it in smoke mode.

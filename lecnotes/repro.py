@@ -26,13 +26,35 @@ from ._checks import positive_int
 from ._checks import seed as check_seed
 
 THREADS = 2
-"""Threads used by the book: the 2 cores the stored outputs were produced on."""
+"""Threads used by the book: the 2 cores the stored outputs were produced on.
+
+The thread count changes only the last bits of a sum, and no output the tests compare exactly
+depends on those bits (they are rounded, or asserted within a tolerance), so a machine may use
+fewer: ``$LECNOTES_THREADS`` overrides this default. A JupyterHub node that runs many kernels,
+or a test run with one worker per core, sets it to 1, so that no two kernels fight over a core.
+"""
 
 CUBLAS_WORKSPACE_CONFIG = ":4096:8"
 """``CUBLAS_WORKSPACE_CONFIG`` for repeatable cuBLAS results (NVIDIA documents this and ``:16:8``)."""
 
 
-def setup(seed: int = 0, threads: int = THREADS) -> None:
+def default_threads() -> int:
+    """``$LECNOTES_THREADS`` when it is set, else :data:`THREADS`.
+
+    Raises:
+        ValueError: ``LECNOTES_THREADS`` is set to something other than a positive integer.
+
+    """
+    value = os.environ.get("LECNOTES_THREADS", "").strip()
+    if not value:
+        return THREADS
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"LECNOTES_THREADS must be a positive integer (torch's CPU thread count), "
+                         f"got {value!r}: set it to 1, 2, ... or unset it for the default {THREADS}")
+    return int(value)
+
+
+def setup(seed: int = 0, threads: int | None = None) -> None:
     """Seed Python's and torch's generators, fix torch's thread count, use deterministic algorithms.
 
     ``torch.manual_seed`` seeds the CPU and every GPU (it calls ``torch.cuda.manual_seed_all``
@@ -41,10 +63,12 @@ def setup(seed: int = 0, threads: int = THREADS) -> None:
     Args:
         seed: the seed for Python's ``random`` and for torch on every device: an integer
             (Python's or numpy's).
-        threads: torch's CPU thread count (default :data:`THREADS`).
+        threads: torch's CPU thread count; default :func:`default_threads` (``$LECNOTES_THREADS``
+            or :data:`THREADS`).
 
     Raises:
-        ValueError: ``seed`` is not an integer or ``threads`` not a positive one.
+        ValueError: ``seed`` is not an integer, or ``threads`` (or ``$LECNOTES_THREADS``) not a
+            positive one.
 
     Warns:
         UserWarning: CUDA had already started while ``CUBLAS_WORKSPACE_CONFIG`` was unset, so
@@ -53,12 +77,13 @@ def setup(seed: int = 0, threads: int = THREADS) -> None:
             starts.
 
     Example:
-        >>> setup(seed=0)
+        >>> setup(seed=0, threads=2)
         >>> torch.get_num_threads()
         2
     """
     seed = check_seed(seed)
-    threads = positive_int(threads, "threads", "torch's CPU thread count")  # type: ignore[assignment]
+    threads = default_threads() if threads is None else \
+        positive_int(threads, "threads", "torch's CPU thread count")  # type: ignore[assignment]
     was_set = "CUBLAS_WORKSPACE_CONFIG" in os.environ
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG)  # before CUDA starts
     if not was_set and torch.cuda.is_initialized():

@@ -24,12 +24,30 @@ def restore_torch_state():
     torch.set_rng_state(state)
 
 
-def test_setup_fixes_the_thread_count():
+def test_setup_fixes_the_thread_count(monkeypatch):
+    monkeypatch.delenv("LECNOTES_THREADS", raising=False)  # `make test` sets it for its workers
     setup(threads=1)
     assert torch.get_num_threads() == 1
     setup()
     assert torch.get_num_threads() == THREADS == 2
     assert torch.are_deterministic_algorithms_enabled()
+
+
+def test_lecnotes_threads_sets_the_default_thread_count_and_an_argument_wins(monkeypatch):
+    monkeypatch.setenv("LECNOTES_THREADS", "1")
+    setup()
+    assert torch.get_num_threads() == 1
+    setup(threads=2)
+    assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_a_bad_lecnotes_threads_is_named_and_changes_nothing(monkeypatch, value):
+    monkeypatch.setenv("LECNOTES_THREADS", value)
+    before = torch.get_num_threads()
+    with pytest.raises(ValueError, match="LECNOTES_THREADS must be a positive integer"):
+        setup()
+    assert torch.get_num_threads() == before
 
 
 def test_same_seed_same_numbers():
@@ -43,7 +61,7 @@ def test_same_seed_same_numbers():
     assert not torch.equal(a, c)
 
 
-@pytest.mark.parametrize("threads", [0, -1, 1.5, 2.0, True, "2", None])
+@pytest.mark.parametrize("threads", [0, -1, 1.5, 2.0, True, "2"])
 def test_bad_threads(threads):
     before = torch.get_num_threads()
     with pytest.raises(ValueError, match="threads must be a positive integer"):
