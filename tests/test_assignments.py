@@ -24,7 +24,7 @@ disk runs it (instructors.md):
     date (set in the gradebook with ``nbgrader db assignment add --duedate``): ``collect`` keeps
     the first until it is run with ``--update``, which takes the latest; that one is graded,
     flagged late, and with ``LateSubmissionPlugin.penalty_method = 'zero'`` it scores zero;
-  - ``stuck`` hands in an answer cell that never ends (``while True: pass``): the cell timeout
+  - ``stuck`` hands in an answer cell that never ends (a ``while True`` loop): the cell timeout
     (``Execute.timeout``, short in this test) stops it, and the rest of the notebook is graded.
 
 ``nbgrader autograde`` runs as a command, once for every submission of all five assignments
@@ -183,7 +183,9 @@ EXPECTED = {
 }
 MANUAL = {"a4_averaging": {"a4-explain": 3}}  # manually graded answers: points
 # The endless submission of a1: Task 1's answer never ends; Tasks 2 and 3 are right.
-ENDLESS = {"a1-concat-pool": "while True:  # never ends\n    pass",
+# It waits rather than spins: a busy loop would take a core from pytest's other worker for the
+# whole timeout, and nbclient stops both the same way (it interrupts the kernel).
+ENDLESS = {"a1-concat-pool": "import time\nwhile True:  # never ends\n    time.sleep(0.05)",
            "a1-shape-changes": "same", "a1-param-count": "same"}
 
 
