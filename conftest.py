@@ -12,7 +12,7 @@ import pytest
 
 kernelenv.apply()
 
-# With several workers (`make test` runs one per CPU), each worker's kernels get an equal share
+# With several workers (`make test` runs one per CPU and one more), each worker's kernels get a share
 # of the cores (lecnotes.repro reads LECNOTES_THREADS), and idle OpenMP threads sleep instead of
 # spinning: with the book's default of 2 threads in every kernel, two workers on 2 cores ran
 # the suite half again slower than one worker did. Neither changes a compared output.
@@ -44,9 +44,9 @@ else:
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "lecnotes-hypothesis")
 
 
-# ---------------------------------------------------------------- two workers (pytest-xdist)
-# `make test` runs the suite on one worker per CPU (`pytest -n auto`). A group below runs whole,
-# in order, on one worker:
+# ---------------------------------------------------------------- workers (pytest-xdist)
+# `make test` runs the suite on one worker per CPU and one more (`pytest -n 3` on 2 cores). A
+# group below runs whole, in order, on one worker:
 # * a notebook's cells share one kernel, so a notebook is one group (its file);
 # * the browser tests share one site build, one server and one Chromium: one group;
 # * every other file is a group of its own (module-scoped fixtures are built once).
@@ -55,9 +55,9 @@ else:
 # Groups start longest first, so that the last one to finish is a short one. Without xdist
 # (plain `pytest`), only the order changes.
 SLOW_FIRST = (
+    "tests/test_assignments.py",
     "tests/browser/",
     "tests/test_colab_route.py",
-    "tests/test_assignments.py",
     "chapters/03_choosing_p.ipynb",
     "chapters/05_xtra_fc.ipynb",
     "chapters/04_averaging.ipynb",
