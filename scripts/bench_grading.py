@@ -122,11 +122,27 @@ def submit_solutions(course: Path, assignment: str, students: list[str]) -> None
         shutil.copyfile(source, folder / source.name)
 
 
+def threads_each(processes: int) -> int:
+    """torch threads per grading kernel when ``processes`` graders share the cores: a fair share.
+
+    Example:
+        >>> threads_each(1) == max(1, os.cpu_count() or 1)
+        True
+    """
+    return max(1, (os.cpu_count() or 1) // processes)
+
+
 def autograde_seconds(course: Path, assignment: str, patterns: list[str]) -> float:
-    """Wall time of ``nbgrader autograde`` started at once for each ``--student`` pattern."""
+    """Wall time of ``nbgrader autograde`` started at once for each ``--student`` pattern.
+
+    Each grader's kernels get their share of the cores (``LECNOTES_THREADS``, which
+    ``L.setup()`` reads), as instructors.md advises for graders that run side by side.
+    """
+    env = grading_env()
+    env["LECNOTES_THREADS"] = str(threads_each(len(patterns)))
     start = time.perf_counter()
     procs = [subprocess.Popen([str(BIN / "nbgrader"), "autograde", assignment, f"--student={p}"],
-                              cwd=course, env=grading_env(), stdout=subprocess.PIPE,
+                              cwd=course, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for p in patterns]
     logs = [proc.communicate()[0] for proc in procs]
     seconds = time.perf_counter() - start
