@@ -203,13 +203,20 @@ def _parse(path: Path) -> _Links:
     return p
 
 
+def _parsed(cache: dict[Path, _Links], page: Path) -> _Links:
+    """``_parse(page)``, once per page (``dict.setdefault`` would parse it on every call)."""
+    if page not in cache:
+        cache[page] = _parse(page)
+    return cache[page]
+
+
 def test_every_internal_link_and_anchor_resolves(built_site):
     broken = []
     parsed: dict[Path, _Links] = {}
     for page in sorted(built_site.rglob("*.html")):
         if "_static" in page.parts:
             continue
-        links = parsed.setdefault(page, _parse(page))
+        links = _parsed(parsed, page)
         for href in links.hrefs:
             if re.match(r"^[a-z][a-z0-9+.-]*:", href) or href.startswith("//"):
                 continue  # external (http:, mailto:, data:, javascript:)
@@ -222,7 +229,7 @@ def test_every_internal_link_and_anchor_resolves(built_site):
                 broken.append(f"{page.relative_to(built_site)} -> {href}")
                 continue
             if anchor and dest.suffix == ".html":
-                ids = parsed.setdefault(dest, _parse(dest)).ids
+                ids = _parsed(parsed, dest).ids
                 if anchor not in ids:
                     broken.append(f"{page.relative_to(built_site)} -> {href} (no such anchor)")
     assert broken == [], "\n".join(broken[:30])
