@@ -60,7 +60,8 @@ book: build serve
 
 # The suite runs on pytest-xdist workers, one per CPU and one more: part of it waits (on
 # Chromium, on nbgrader and kernels starting), and the extra worker fills those gaps. On 2 cores
-# pytest took 6 min 28 s with 2 workers and 6 min 7 s with 3. conftest.py keeps what must stay
+# pytest took 6 min 28 s with 2 workers, 6 min 12 s with 3 and 8 min 7 s with 4 (clean clone,
+# quiet machine; 4 from the working copy). conftest.py keeps what must stay
 # together (a notebook's cells, the browser tests' one site build) on one worker and gives each
 # worker's kernels one share of the cores.
 WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
