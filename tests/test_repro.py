@@ -1,5 +1,6 @@
 """setup(): seeds, a fixed thread count, and cuBLAS's workspace setting for GPUs."""
 
+import json
 import os
 import random
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 import torch
 from fake_cuda import pretend_cuda
 
-from lecnotes.repro import CUBLAS_WORKSPACE_CONFIG, THREADS, isolated_rng, setup
+from lecnotes.repro import CUBLAS_WORKSPACE_CONFIG, THREADS, deterministic_algorithms, isolated_rng, setup
 
 
 @pytest.fixture(autouse=True)
@@ -85,16 +86,48 @@ def no_cublas_config(monkeypatch):
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")
 
 
-def test_setup_sets_the_cublas_workspace_in_a_fresh_python_without_starting_cuda():
-    env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
-    code = ("import os, warnings, torch\n"
+@pytest.fixture(scope="module")
+def fresh_setup() -> dict:
+    """What ``setup()`` leaves behind in a fresh Python without CUBLAS_WORKSPACE_CONFIG set."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CUBLAS_WORKSPACE_CONFIG", "TORCHINDUCTOR_DETERMINISTIC")}
+    code = ("import json, os, sys, warnings, torch\n"
             "warnings.simplefilter('error')\n"
             "from lecnotes.repro import setup\n"
             "setup()\n"
-            "print(os.environ['CUBLAS_WORKSPACE_CONFIG'], torch.cuda.is_initialized())\n")
+            "seen = {'cublas': os.environ['CUBLAS_WORKSPACE_CONFIG'], 'cuda': torch.cuda.is_initialized(),\n"
+            "        'deterministic': torch.are_deterministic_algorithms_enabled(),\n"
+            "        'compiler_loaded': 'torch._inductor.config' in sys.modules}\n"
+            "import torch._inductor.config as inductor\n"
+            "seen['inductor_deterministic'] = inductor.deterministic\n"
+            "print(json.dumps(seen))\n")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == [":4096:8", "False"]
+    return json.loads(out.stdout)
+
+
+def test_setup_sets_the_cublas_workspace_in_a_fresh_python_without_starting_cuda(fresh_setup):
+    assert (fresh_setup["cublas"], fresh_setup["cuda"]) == (":4096:8", False)
     assert CUBLAS_WORKSPACE_CONFIG == ":4096:8"
+
+
+def test_setup_turns_deterministic_algorithms_on_without_loading_the_compiler(fresh_setup):
+    assert fresh_setup["deterministic"]
+    assert not fresh_setup["compiler_loaded"], "setup() imported torch._inductor (2-3 s a kernel)"
+    assert fresh_setup["inductor_deterministic"], "inductor, loaded later, is not deterministic"
+
+
+@pytest.mark.parametrize("why", ["torch has no eager setter", "the compiler is loaded already"])
+def test_deterministic_algorithms_falls_back_on_torchs_public_call(monkeypatch, why):
+    calls = []
+    monkeypatch.setattr(torch, "use_deterministic_algorithms", lambda mode, **kw: calls.append(mode))
+    if why == "torch has no eager setter":
+        monkeypatch.delattr(torch._C, "_set_deterministic_algorithms")
+    else:
+        monkeypatch.setitem(sys.modules, "torch._inductor.config", sys.modules.get("torch._inductor.config"))
+    monkeypatch.delenv("TORCHINDUCTOR_DETERMINISTIC", raising=False)
+    deterministic_algorithms()
+    assert calls == [True]
+    assert os.environ["TORCHINDUCTOR_DETERMINISTIC"] == "1"
 
 
 def test_setup_keeps_a_cublas_workspace_set_by_the_user_and_then_does_not_warn(monkeypatch):
