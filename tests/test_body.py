@@ -1,11 +1,14 @@
-"""The body: the shipped pretrained weights (checked by sha256), small bodies and resnet bodies."""
+"""The body: the shipped pretrained weights (checked by sha256), small bodies and resnet bodies.
+
+torchvision is imported or patched by name inside the tests that use it: its import loads torch's
+compiler (2-3 s), which every pytest worker would otherwise pay while collecting.
+"""
 
 import json
 import urllib.error
 
 import pytest
 import torch
-import torchvision
 from torch import nn
 
 from lecnotes.body import (
@@ -178,7 +181,7 @@ def test_resnet_body_without_pretrained_weights_has_512_channels():
 def _downloads(monkeypatch, answer):
     """Route torchvision's weight downloads (its own reference and torch.hub's) to ``answer``."""
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", answer)
-    monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", answer)
+    monkeypatch.setattr("torchvision.models._api.load_state_dict_from_url", answer)
 
 
 def test_resnet_body_offline_names_file_and_folder(monkeypatch, tmp_path):
@@ -195,6 +198,8 @@ def test_resnet_body_offline_names_file_and_folder(monkeypatch, tmp_path):
 
 
 def test_pretrained_resnet_body_loads_the_imagenet_weights(monkeypatch):
+    import torchvision  # here, not at the top: see the module's docstring
+
     torch.manual_seed(0)
     published = torchvision.models.resnet18().state_dict()
     asked = []

@@ -1,9 +1,12 @@
-"""lecnotes.pets: Oxford-IIIT Pet laid out as cats versus dogs, on a stand-in for torchvision's download."""
+"""lecnotes.pets: Oxford-IIIT Pet laid out as cats versus dogs, on a stand-in for torchvision's download.
+
+torchvision is patched by name, so it loads only when these tests run: its import loads torch's
+compiler (2-3 s), which every pytest worker would otherwise pay while collecting.
+"""
 
 from pathlib import Path
 
 import pytest
-import torchvision
 
 from lecnotes.pets import oxford_pets_folder
 
@@ -25,7 +28,7 @@ class FakePets:
 
 
 def test_pets_are_linked_as_train_and_valid_cats_and_dogs(tmp_path, monkeypatch):
-    monkeypatch.setattr(torchvision.datasets, "OxfordIIITPet", FakePets)
+    monkeypatch.setattr("torchvision.datasets.OxfordIIITPet", FakePets)
     FakePets.calls = []
     out = oxford_pets_folder(tmp_path)
     assert out == tmp_path / "pets-catsdogs" and FakePets.calls == ["trainval", "test"]
@@ -40,7 +43,7 @@ def test_a_failed_download_names_the_folder_and_the_way_out(tmp_path, monkeypatc
     def offline(root, **kwargs):
         raise OSError("no network")
 
-    monkeypatch.setattr(torchvision.datasets, "OxfordIIITPet", offline)
+    monkeypatch.setattr("torchvision.datasets.OxfordIIITPet", offline)
     with pytest.raises(RuntimeError) as err:
         oxford_pets_folder(tmp_path)
     assert str(tmp_path) in str(err.value) and "root/<class>/<image>" in str(err.value)
