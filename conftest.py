@@ -18,8 +18,8 @@ kernelenv.apply()
 # the suite half again slower than one worker did. Neither changes a compared output.
 _WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 if _WORKERS > 1:
-    os.environ.setdefault("LECNOTES_THREADS", str(max(1, (os.cpu_count() or 1) // _WORKERS)))
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch starts OpenMP here
+    for name, value in kernelenv.sharing(_WORKERS).items():  # before torch starts OpenMP here
+        os.environ.setdefault(name, value)
     import torch
 
     torch.set_num_threads(int(os.environ["LECNOTES_THREADS"]))  # the worker's own unit tests

@@ -38,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kernelenv import kernel_env  # scripts/ is on the path: python runs this file from there
+from kernelenv import kernel_env, sharing  # scripts/ is on the path: python runs this file from there
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "chapters" / "assignments"
@@ -53,13 +53,10 @@ def grading_env() -> dict[str, str]:
     """The environment of nbgrader and its kernels: :func:`kernelenv.kernel_env` and two more.
 
     The venv's bin folder goes first on PATH because nbgrader runs the ``alembic`` command when
-    it creates a gradebook. ``OMP_WAIT_POLICY=PASSIVE`` (unless set) keeps torch's threads from
-    spinning while they wait, which on a busy machine (two graders, or pytest's two workers)
-    costs much time and changes no result.
+    it creates a gradebook.
     """
     env = kernel_env()
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     return env
 
 
@@ -122,24 +119,13 @@ def submit_solutions(course: Path, assignment: str, students: list[str]) -> None
         shutil.copyfile(source, folder / source.name)
 
 
-def threads_each(processes: int) -> int:
-    """torch threads per grading kernel when ``processes`` graders share the cores: a fair share.
-
-    Example:
-        >>> threads_each(1) == max(1, os.cpu_count() or 1)
-        True
-    """
-    return max(1, (os.cpu_count() or 1) // processes)
-
-
 def autograde_seconds(course: Path, assignment: str, patterns: list[str]) -> float:
     """Wall time of ``nbgrader autograde`` started at once for each ``--student`` pattern.
 
-    Each grader's kernels get their share of the cores (``LECNOTES_THREADS``, which
-    ``L.setup()`` reads), as instructors.md advises for graders that run side by side.
+    Each grader's kernels get their share of the cores (:func:`kernelenv.sharing`), as
+    instructors.md advises for graders that run side by side.
     """
-    env = grading_env()
-    env["LECNOTES_THREADS"] = str(threads_each(len(patterns)))
+    env = {**grading_env(), **sharing(len(patterns))}
     start = time.perf_counter()
     procs = [subprocess.Popen([str(BIN / "nbgrader"), "autograde", assignment, f"--student={p}"],
                               cwd=course, env=env, stdout=subprocess.PIPE,

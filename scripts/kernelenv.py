@@ -10,6 +10,9 @@ Two settings decide whether a stored output can be compared or rebuilt:
 pytest (the root ``conftest.py``), ``scripts/execute.py``, ``scripts/bench.py``, the site
 build of the browser tests and the nbgrader tests all take their environment from here.
 ``make lab`` does not: a student's JupyterLab shows the progress bars.
+
+Kernels started side by side (pytest's workers, two graders) also take :func:`sharing`, so
+that they split the cores instead of fighting over them.
 """
 
 from __future__ import annotations
@@ -41,3 +44,21 @@ def apply() -> None:
     for name in UNSET:
         os.environ.pop(name, None)
     os.environ.update(SET)
+
+
+def sharing(processes: int) -> dict[str, str]:
+    """Settings for the kernels of ``processes`` processes that run side by side on these cores.
+
+    Each kernel gets its share of the cores as torch threads (``LECNOTES_THREADS``, which
+    ``L.setup()`` reads), and idle OpenMP threads sleep instead of spinning
+    (``OMP_WAIT_POLICY=PASSIVE``). Neither changes a result: the tests compare no output that
+    depends on the thread count.
+
+    Example:
+        >>> sharing(1)["LECNOTES_THREADS"] == str(os.cpu_count() or 1)
+        True
+        >>> sharing(10 * (os.cpu_count() or 1))
+        {'LECNOTES_THREADS': '1', 'OMP_WAIT_POLICY': 'PASSIVE'}
+    """
+    share = max(1, (os.cpu_count() or 1) // processes)
+    return {"LECNOTES_THREADS": str(share), "OMP_WAIT_POLICY": "PASSIVE"}
