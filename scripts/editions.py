@@ -48,7 +48,8 @@ import subprocess
 import sys
 
 if importlib.util.find_spec("lecnotes") is None:
-    source = os.environ.get("LECNOTES_INSTALL_FROM", "lecnotes @ git+{url}@{branch}")
+    source = os.environ.get("LECNOTES_INSTALL_FROM",
+                            "lecnotes @ git+{url}@{branch}")
     print(f"Installing {{source}} ...")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)'''
 
@@ -80,10 +81,7 @@ def with_install_cell(nb: nbformat.NotebookNode, cfg: dict) -> nbformat.Notebook
     cell = nbformat.v4.new_code_cell(install_source(cfg), id=INSTALL_ID)
     cell.metadata["tags"] = ["remove-cell"]  # not shown on the site: lecnotes is there
     if nb.cells and nb.cells[0].get("id") == INSTALL_ID:
-        old = nb.cells[0]
-        if old.source == cell.source:
-            return nb
-        nb.cells[0] = cell
+        nb.cells[0].source = cell.source  # the stored run (execution count, timing) stays
     else:
         nb.cells.insert(0, cell)
     return nb

@@ -81,9 +81,13 @@ def test_every_chapter_starts_with_the_hidden_install_cell_for_the_configured_re
 def test_a_fork_that_changes_the_repository_setting_gets_a_new_install_cell():
     cfg = copy.deepcopy(editions.config())
     cfg["repository"].update(url="https://github.com/someone/fork", branch="term2")
-    nb = editions.with_install_cell(_read(CHAPTERS[0]), cfg)
+    before = _read(CHAPTERS[0])
+    nb = editions.with_install_cell(before, cfg)
     assert "git+https://github.com/someone/fork@term2" in nb.cells[0].source
     assert sum(c.get("id") == editions.INSTALL_ID for c in nb.cells) == 1
+    # only the source changes: the cell's stored run and its tag stay
+    assert nb.cells[0].execution_count == before.cells[0].execution_count is not None
+    assert nb.cells[0].metadata == before.cells[0].metadata
 
 
 def test_the_install_cell_does_nothing_where_lecnotes_is_installed():
