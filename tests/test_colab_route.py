@@ -1,22 +1,23 @@
 """The Colab route, walked as a student walks it, in a fresh virtual environment.
 
-Colab gives a kernel with torch, torchvision, numpy, matplotlib and ipykernel, and nothing of
-ours: no ``lecnotes``, no myst-nb, no data. The test builds exactly that environment, opens
+Colab gives a kernel with torch, torchvision, numpy, matplotlib, ipykernel and pip, and nothing
+of ours: no ``lecnotes``, no myst-nb, no data. The test builds exactly that environment, opens
 two student editions (``notebooks/``) from a folder outside the repository, and runs them top
 to bottom with nbclient:
 
 * the first cell must install ``lecnotes``, here from this checkout (``LECNOTES_INSTALL_FROM``,
-  since CI cannot reach GitHub), without replacing the environment's torch;
+  since CI cannot reach GitHub), and nothing but it and tqdm: not a torch of its own, nor any
+  library the environment already has;
 * ``L.target_task()`` must fetch Fashion-MNIST by itself, here from a server on 127.0.0.1
   (``LECNOTES_DATA_URL``) into an empty cache folder;
 * no cell may raise.
 
-Colab's packages come preinstalled, and so they do here: the fresh venv sees exactly those five
-packages and what they depend on, linked from the installed files of this test environment
-(the files pip would unpack again, about 6 GB with CUDA's libraries, which cost a minute and a
-half per run). Nothing else is visible in it; lecnotes and myst-nb are not, which the first
-test asserts, and ``pip install`` in the first cell must work against it. The two chapters take
-about a minute.
+Colab's packages come preinstalled, and so they do here: the fresh venv sees exactly those six
+packages and what they depend on (with the extras they ask for: torch's CUDA libraries), linked
+from the installed files of this test environment (the files pip would unpack again, about 6 GB,
+which cost a minute and a half per run). Nothing else is visible in it; lecnotes and myst-nb
+are not, which the first test asserts, and ``pip install`` in the first cell must work against
+it. The two chapters take about a minute.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ from sitehost import serve
 from lecnotes import data
 
 ROOT = Path(__file__).resolve().parent.parent
-COLAB_PACKAGES = ["torch", "torchvision", "numpy", "matplotlib", "ipykernel"]
+COLAB_PACKAGES = ["torch", "torchvision", "numpy", "matplotlib", "ipykernel", "pip"]
+# What the first cell may add to the environment: lecnotes, and the one dependency of it that
+# is not in the list above.
+INSTALLED_BY_THE_FIRST_CELL = {"lecnotes", "tqdm"}
 CHAPTERS = ["01_custom_head", "04_averaging"]
 
 
@@ -52,18 +56,23 @@ def _run(*args, **kwargs) -> subprocess.CompletedProcess:
 
 
 def _distributions(names: list[str]) -> dict[str, metadata.Distribution]:
-    """The installed distributions ``names`` need to run: themselves and their dependencies."""
+    """The installed distributions ``names`` need to run: themselves and their dependencies,
+    with the extras they ask for (torch's ``cuda-toolkit[cublas,...]`` brings the CUDA libraries).
+    """
     found: dict[str, metadata.Distribution] = {}
-    todo = list(names)
+    done: set[tuple[str, str]] = set()
+    todo = [(name, "") for name in names]
     while todo:
-        name = canonicalize_name(todo.pop())
-        if name in found:
+        name, extra = todo.pop()
+        name = canonicalize_name(name)
+        if (name, extra) in done:
             continue
-        found[name] = dist = metadata.distribution(name)
+        done.add((name, extra))
+        dist = found.setdefault(name, metadata.distribution(name))
         for line in dist.requires or []:
             req = Requirement(line)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                todo.append(req.name)
+            if req.marker is None or req.marker.evaluate({"extra": extra}):
+                todo += [(req.name, "")] + [(req.name, e) for e in req.extras]
     return found
 
 
@@ -83,7 +92,9 @@ def colab(tmp_path_factory) -> dict:
     """A fresh venv that sees Colab's usual packages only, and a kernel spec that runs it."""
     base = tmp_path_factory.mktemp("colab")
     venv = base / "venv"
-    _run(sys.executable, "-m", "venv", venv).check_returncode()
+    # no pip or setuptools of the venv's own: an old setuptools there would hide the linked one
+    # from pip, which would then install torch's setuptools>=77 again
+    _run(sys.executable, "-m", "venv", "--without-pip", venv).check_returncode()
     py = _python(venv)
     _link_packages(COLAB_PACKAGES, base / "preinstalled")
     site = Path(_run(py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip())
@@ -93,7 +104,8 @@ def colab(tmp_path_factory) -> dict:
     assert spec.returncode == 0, spec.stderr
     shutil.copytree(base / "prefix" / "share" / "jupyter", jupyter_path)
     torch_before = _run(py, "-c", "import torch; print(torch.__version__)").stdout.strip()
-    return {"venv": venv, "python": py, "jupyter_path": jupyter_path, "torch": torch_before, "base": base}
+    return {"venv": venv, "python": py, "jupyter_path": jupyter_path, "torch": torch_before, "base": base,
+            "site": site}
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +187,8 @@ def test_the_first_cell_installs_lecnotes_once_and_keeps_the_kernels_torch(ran, 
                  cwd=colab["base"]).stdout.split()
     assert after[0] == colab["torch"]
     assert after[1].startswith(str(colab["base"] / "preinstalled")), "pip put a torch of its own in the venv"
+    added = {canonicalize_name(d.name.split("-")[0]) for d in colab["site"].glob("*.dist-info")}
+    assert added == INSTALLED_BY_THE_FIRST_CELL, f"pip installed {sorted(added)}"
 
 
 def test_the_data_was_downloaded_into_the_empty_cache(ran):
