@@ -29,11 +29,11 @@ disk runs it (instructors.md):
 
 ``nbgrader autograde`` runs as a command, once for every submission of all five assignments
 (one more for ``stuck``, with the short timeout); the source notebooks are executed once, by the
-autograder. The exchange commands (release, fetch, submit, collect, feedback) run in this
-process through nbgrader's own command-line application, exactly as the ``nbgrader`` command
-runs them, with the student's home folder as ``HOME`` and current folder: each would otherwise
-start a Python of its own, for a second or more, some forty times. Kernels get the environment
-of ``scripts/kernelenv.py``, as every kernel of the book.
+autograder. ``generate_assignment`` and the exchange commands (release, fetch, submit, collect,
+feedback) run in this process through nbgrader's own command-line application, exactly as the
+``nbgrader`` command runs them, with the student's home folder as ``HOME`` and current folder:
+each would otherwise start a Python of its own, for a second or more, some forty times. Kernels
+get the environment of ``scripts/kernelenv.py``, as every kernel of the book.
 """
 
 from __future__ import annotations
@@ -290,7 +290,7 @@ def utc_now() -> str:
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A temporary copy of the course with the student release generated, as `make assignments` does."""
     root = copy_course(tmp_path_factory.mktemp("course") / "assignments")
-    nbgrader(root, "generate_assignment", "*", "--force")
+    nbgrader_here(root, "generate_assignment", "*", "--force")
     return root
 
 
