@@ -68,7 +68,9 @@ def _distributions(names: list[str]) -> dict[str, metadata.Distribution]:
         if (name, extra) in done:
             continue
         done.add((name, extra))
-        dist = found.setdefault(name, metadata.distribution(name))
+        if name not in found:
+            found[name] = metadata.distribution(name)
+        dist = found[name]
         for line in dist.requires or []:
             req = Requirement(line)
             if req.marker is None or req.marker.evaluate({"extra": extra}):

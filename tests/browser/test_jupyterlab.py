@@ -8,9 +8,9 @@ JupyterLab is loaded once, in one page: the first chapter opens from its URL, ea
 double click in the file browser, and each is closed after its visit. Every chapter is scrolled
 from top to bottom (JupyterLab 4 only lays out the cells near the viewport); at every step the
 visible text of the rendered prose and of the outputs, the figures and the exercise/solution
-blocks are collected. The tests then check that no site-only markup or glue key
-shows, that every solution is folded, and that as many figures show as on the site's page.
-Screenshots go to _build/screenshots/jupyterlab/.
+blocks are collected. The tests then check that no site-only markup or glue key shows, that every
+solution is folded, and that as many figures show as on the site's page. Screenshots go to
+_build/screenshots/jupyterlab/.
 """
 
 from __future__ import annotations
