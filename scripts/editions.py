@@ -78,11 +78,12 @@ def install_source(cfg: dict) -> str:
 def with_install_cell(nb: nbformat.NotebookNode, cfg: dict) -> nbformat.NotebookNode:
     """The notebook with its first cell being the install cell (added or brought up to date)."""
     nb = copy.deepcopy(nb)
-    cell = nbformat.v4.new_code_cell(install_source(cfg), id=INSTALL_ID)
-    cell.metadata["tags"] = ["remove-cell"]  # not shown on the site: lecnotes is there
+    source = install_source(cfg)
     if nb.cells and nb.cells[0].get("id") == INSTALL_ID:
-        nb.cells[0].source = cell.source  # the stored run (execution count, timing) stays
+        nb.cells[0].source = source  # the stored run (execution count, timing) stays
     else:
+        cell = nbformat.v4.new_code_cell(source, id=INSTALL_ID)
+        cell.metadata["tags"] = ["remove-cell"]  # not shown on the site: lecnotes is there
         nb.cells.insert(0, cell)
     return nb
 

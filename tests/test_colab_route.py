@@ -109,9 +109,9 @@ def colab(tmp_path_factory) -> dict:
     spec = _run(py, "-m", "ipykernel", "install", "--prefix", base / "prefix", "--name", "colab")
     assert spec.returncode == 0, spec.stderr
     shutil.copytree(base / "prefix" / "share" / "jupyter", jupyter_path)
-    torch_before = _run(py, "-c", WHICH_TORCH, cwd=base).stdout.split()
-    return {"venv": venv, "python": py, "jupyter_path": jupyter_path, "torch": torch_before, "base": base,
-            "site": site}
+    which_torch = _run(py, "-c", WHICH_TORCH, cwd=base).stdout.split()  # before the first cell
+    return {"venv": venv, "python": py, "jupyter_path": jupyter_path, "which_torch": which_torch,
+            "base": base, "site": site}
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +189,8 @@ def test_the_first_cell_installs_lecnotes_once_and_keeps_the_kernels_torch(ran, 
     first = [ran[name].cells[0] for name in CHAPTERS]
     assert "Installing" in _text(first[0])  # the first chapter installs
     assert _text(first[1]) == ""            # the second finds it and does nothing
-    before, after = colab["torch"], _run(colab["python"], "-c", WHICH_TORCH, cwd=colab["base"]).stdout.split()
+    before = colab["which_torch"]
+    after = _run(colab["python"], "-c", WHICH_TORCH, cwd=colab["base"]).stdout.split()
     assert after == [*before[:2], "True"], f"before the first cell: {before}; after: {after}"
     assert after[1].startswith(str(colab["base"] / "preinstalled")), "pip put a torch of its own in the venv"
     added = {canonicalize_name(d.name.split("-")[0]) for d in colab["site"].glob("*.dist-info")}
