@@ -10,7 +10,9 @@ and dogs:
   plenty of labels; the small body in :mod:`lecnotes.body` is pretrained on it;
 * the **target task** (``TARGET_CLASSES``: t-shirt/top, trouser, pullover, dress, coat) has
   few labels (100 per class by default); only a head is trained on it, on top of the frozen
-  body, and that is where overfitting shows.
+  body, and that is where overfitting shows. Its validation images (for choosing settings)
+  come from the official training split too; its test split, for reporting once, is the
+  official test images of the five classes.
 
 Where the four IDX files come from, in order:
 
@@ -394,6 +396,12 @@ class Normalize:
 def _select(x: torch.Tensor, y: torch.Tensor, labels: tuple[int, ...], per_class: int | None,
             generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Take ``per_class`` seeded-random examples of each label and renumber labels 0..C-1."""
+    return _take(x, y, labels, _indices(y, labels, per_class, generator))
+
+
+def _indices(y: torch.Tensor, labels: tuple[int, ...], per_class: int | None,
+             generator: torch.Generator) -> list[torch.Tensor]:
+    """Per label, the positions of ``per_class`` seeded-random examples (all, in order, for None)."""
     n = len(CLASSES)
     wrong = sorted({int(lab) for lab in labels if not 0 <= int(lab) < n})
     if wrong:
@@ -412,6 +420,12 @@ def _select(x: torch.Tensor, y: torch.Tensor, labels: tuple[int, ...], per_class
                                  f"of class {lab}")
             idx = idx[torch.randperm(len(idx), generator=generator)[:per_class]]
         keep.append(idx)
+    return keep
+
+
+def _take(x: torch.Tensor, y: torch.Tensor, labels: tuple[int, ...],
+          keep: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The examples at the positions ``keep`` (in file order), labels renumbered to 0..C-1."""
     order = torch.cat(keep).sort().values
     mapping = torch.full((10,), -1, dtype=torch.long)
     mapping[list(labels)] = torch.arange(len(labels))
@@ -440,19 +454,44 @@ def target_task(n_train: int | None = 100, n_valid: int | None = 1000, seed: int
                 folder: str | Path | None = None) -> Task:
     """The target task: classes ``TARGET_CLASSES``, with few labels, where the head is trained.
 
+    Three disjoint splits: training and validation images are drawn from the official training
+    split, and the test split is all of the official test images of the five classes (1000
+    each). Choose settings on the validation images; look at the test images once, to report.
+
     Args:
-        n_train: labelled training images per class, from the official training split
-            (default 100, so 500 in all: few enough to overfit).
-        n_valid: validation images per class, from the official test split (default 1000,
-            all of them, so 5000 in all).
-        seed: seeds which training images are drawn.
+        n_train: labelled training images per class (default 100, so 500 in all: few enough to
+            overfit).
+        n_valid: validation images per class (default 1000, so 5000 in all), drawn from the
+            official training images not used for training; ``n_train + n_valid`` is at most
+            6000, the images each class has there.
+
+    Raises:
+        ValueError: a count that is not a positive integer, or more than the data holds; the
+            message names ``n_train`` and ``n_valid``.
+        seed: seeds which training and validation images are drawn (the test split is fixed).
 
     Example:
         >>> tgt = target_task()
-        >>> tgt.train_x.shape, tgt.valid_x.shape
-        (torch.Size([500, 28, 28]), torch.Size([5000, 28, 28]))
+        >>> tgt.train_x.shape, tgt.valid_x.shape, tgt.test_x.shape
+        (torch.Size([500, 28, 28]), torch.Size([5000, 28, 28]), torch.Size([5000, 28, 28]))
     """
-    return _task("target", TARGET_CLASSES, n_train, n_valid, seed, folder)
+    n_train = positive_int(n_train, "n_train", "training images per class")
+    n_valid = positive_int(n_valid, "n_valid", "validation images per class")
+    g = torch.Generator().manual_seed(check_seed(seed))
+    x, y = load_split("train", folder)
+    have = int(y.bincount(minlength=len(CLASSES))[list(TARGET_CLASSES)].min())
+    if n_train + n_valid > have:  # type: ignore[operator]
+        raise ValueError(
+            f"n_train + n_valid must be at most {have} (the official training images of each "
+            f"class, from which both are drawn), got n_train={n_train} and n_valid={n_valid}: "
+            "lower one of them"
+        )
+    drawn = _indices(y, TARGET_CLASSES, n_train + n_valid, g)  # type: ignore[operator]
+    train = _take(x, y, TARGET_CLASSES, [idx[:n_train] for idx in drawn])
+    valid = _take(x, y, TARGET_CLASSES, [idx[n_train:] for idx in drawn])
+    test = _select(*load_split("test", folder), TARGET_CLASSES, None, g)
+    return Task("target", *train, *valid, tuple(CLASSES[i] for i in TARGET_CLASSES), Normalize(),
+                *test)
 
 
 def _task(name: str, labels: tuple[int, ...], n_train: int | None, n_valid: int | None,

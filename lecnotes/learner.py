@@ -275,7 +275,9 @@ class Learner:
                                  device=self.device)
 
     def activations(self, split: str) -> torch.Tensor:
-        """Pooled body activations of the ``"train"`` or ``"valid"`` images: ``[N, n_features]``.
+        """Pooled body activations of a split's images (``"train"``, ``"valid"``, ``"test"``).
+
+        Shape: ``[N, n_features]``.
 
         Computed on first use or read from ``cache_dir`` (see :mod:`lecnotes.precompute`), then
         kept: what :meth:`compute_activations` gives for the split's images.
@@ -302,7 +304,7 @@ class Learner:
         """Loss and accuracy of the head on a whole split.
 
         Args:
-            split: ``"valid"`` or ``"train"``.
+            split: ``"valid"``, ``"train"`` or, for a task with one, ``"test"``.
             mode: ``"eval"`` (dropout off, BatchNorm's running statistics) or ``"train"``
                 (dropout on, batch statistics; uses and advances the learner's random state).
 
@@ -311,7 +313,7 @@ class Learner:
         """
         if mode not in ("eval", "train"):
             raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
-        y = self._labels(split)  # raises the ValueError for a split that is not "train" or "valid"
+        y = self._labels(split)  # raises the ValueError for a split the task does not have
         # a copy in train mode, so BatchNorm's running statistics of the real head never move
         head = copy.deepcopy(self.head).train() if mode == "train" else self.head.eval()
         total_loss, correct = 0.0, 0

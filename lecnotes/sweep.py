@@ -14,15 +14,19 @@ It is PyTorch's fused Adam: the same update in one pass over each tensor instead
 which makes a sweep about a quarter faster; its rounding differs from the step-by-step Adam of
 a Learner in the last bits (below 1e-5 in the losses, as the tests check).
 
-What matches a Learner with the same seed, arguments and data: the initial weights (built by
-:func:`~lecnotes.head.custom_head` under the seed), the order of the mini-batches (the same
-seeded shuffle) and the optimiser. What does not: the dropout masks, drawn from one generator
-for all heads. With every p = 0 the two give the same numbers up to float rounding; the tests
-check that.
+A head in a sweep is a function of its setting and seed alone, never of the rest of the grid:
+it gets the initial weights a :class:`~lecnotes.learner.Learner` with the same seed builds
+(:func:`~lecnotes.head.custom_head` under the seed), the same seeded shuffle, and its own
+generator for the dropout masks, which continues the Learner's random stream from where the
+head's initial weights left it and draws each mask as ``nn.Dropout`` does on the CPU. So a sweep
+of one setting reproduces a Learner with the same seed, with dropout too, up to float rounding
+(the tests check that, and that a head's curves do not change with the grid around it).
 
 Evaluation is the expensive part (every head on every validation image, every epoch), so
 BatchNorm's eval-mode affine map is folded into the next Linear layer, and the validation
-activations are never copied G times.
+activations are never copied G times. The test split is not scored while training: after the
+sweep, :meth:`Sweep.per_image` scores the heads you ask for, at their final epoch or at the
+epoch of their lowest validation loss (early stopping), on any split.
 
 Example:
     >>> from lecnotes.data import target_task
@@ -34,6 +38,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -71,6 +76,8 @@ class Sweep:
     valid_acc: torch.Tensor
     train_loss_eval: torch.Tensor = field(default_factory=lambda: torch.empty(0))
     train_acc_eval: torch.Tensor = field(default_factory=lambda: torch.empty(0))
+    heads: dict = field(default_factory=dict, repr=False)
+    """The trained heads, ``{"final": ..., "best": ...}``, and the task (for :meth:`per_image`)."""
 
     def best(self, name: str = "valid_loss") -> torch.Tensor:
         """Per run, the lowest value of a loss curve (highest of an accuracy): ``[settings, seeds]``."""
@@ -85,6 +92,37 @@ class Sweep:
     def final(self, name: str = "valid_loss") -> torch.Tensor:
         """Per run, the value after the last epoch: ``[settings, seeds]``."""
         return getattr(self, name)[..., -1]
+
+    def per_image(self, split: str, rows: Sequence[int] | None = None,
+                  at: str = "best") -> tuple[torch.Tensor, torch.Tensor]:
+        """Each head's loss and hit on every image of a split, dropout off.
+
+        Args:
+            split: ``"train"``, ``"valid"`` or ``"test"`` (a task with a test split).
+            rows: indices into ``settings`` (default all); every seed of each row is scored.
+            at: ``"best"``: the heads as they were after the epoch of their lowest validation
+                loss (early stopping, chosen on validation images); ``"final"``: after the
+                last epoch.
+
+        Returns:
+            ``(loss, correct)``, float64 and bool tensors ``[rows, seeds, images]``; their mean
+            over the last axis is the loss and accuracy :meth:`final` and :meth:`best` report.
+        """
+        if at not in ("best", "final"):
+            raise ValueError(f"at must be 'best' (the epoch of lowest validation loss) or 'final', "
+                             f"got {at!r}")
+        if not self.heads:
+            raise ValueError("this Sweep holds curves only (no trained heads): make it with sweep()")
+        rows = list(range(len(self.settings))) if rows is None else list(rows)
+        bad = [r for r in rows if not isinstance(r, int) or not 0 <= r < len(self.settings)]
+        if bad:
+            raise ValueError(f"rows must be indices of settings, 0..{len(self.settings) - 1}, "
+                             f"got {bad}")
+        n = len(self.seeds)
+        which = torch.tensor([r * n + j for r in rows for j in range(n)])
+        x, y = self.heads["features"](split)
+        loss, correct = _per_image(self.heads[at], x, y, which)
+        return loss.reshape(len(rows), n, -1), correct.reshape(len(rows), n, -1)
 
 
 class _Stacked(nn.Module):
@@ -111,7 +149,7 @@ class _Stacked(nn.Module):
         self.p = torch.tensor(ps, dtype=torch.float32)  # [G, layers]
         self.eps, self.momentum = bns[0][0].eps, bns[0][0].momentum
 
-    def forward_train(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def forward_train(self, x: torch.Tensor, generators: Sequence[torch.Generator]) -> torch.Tensor:
         """``x`` [G, B, F] -> log-probabilities [G, B, C], updating the running statistics."""
         for i in range(self.n_layers):
             mean, var = x.mean(1), x.var(1, unbiased=False)
@@ -122,23 +160,42 @@ class _Stacked(nn.Module):
                 running_var.lerp_(var * n / (n - 1), self.momentum)
             x = (x - mean[:, None]) / torch.sqrt(var[:, None] + self.eps)
             x = x * self.gamma[i][:, None] + self.beta[i][:, None]
-            p = self.p[:, i][:, None, None]
-            if bool((p > 0).any()):
-                keep = torch.rand(x.shape, generator=generator) >= p
-                x = x * keep / (1 - p)
+            masks = self.draw_masks(x.shape[1:], i, generators)
+            if masks is not None:
+                x = x * masks
             x = torch.baddbmm(self.bias[i][:, None], x, self.weight[i])
             if i < self.n_layers - 1:
                 x = F.relu(x)
         return F.log_softmax(x, dim=-1)
 
+    def draw_masks(self, shape: tuple[int, int], layer: int,
+                   generators: Sequence[torch.Generator]) -> torch.Tensor | None:
+        """Each head's dropout mask for one layer, scaled by 1/(1-p): ``[G, *shape]``, or None.
+
+        Head g draws from ``generators[g]`` exactly what ``nn.Dropout(p)`` draws on the CPU (a
+        Bernoulli(1 - p) tensor, divided by 1 - p), and draws nothing where its p is 0, where
+        :func:`~lecnotes.head.custom_head` puts no Dropout.
+        """
+        ps = self.p[:, layer].tolist()
+        if not any(ps):
+            return None
+        ones = torch.ones(shape)
+        return torch.stack([torch.empty(shape).bernoulli_(1 - p, generator=gen).div_(1 - p)
+                            if p > 0 else ones for p, gen in zip(ps, generators, strict=True)])
+
     @torch.no_grad()
-    def forward_eval(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` [N, F], shared by all heads -> log-probabilities [G, N, C], dropout off."""
+    def forward_eval(self, x: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` [N, F], shared by the heads -> log-probabilities [G, N, C], dropout off.
+
+        ``which`` picks some of the heads (an index tensor); default all ``G``.
+        """
+        pick = (lambda t: t) if which is None else (lambda t: t[which])
         for i in range(self.n_layers):
-            scale = self.gamma[i] / torch.sqrt(getattr(self, f"var{i}") + self.eps)   # [G, F]
-            shift = self.beta[i] - getattr(self, f"mean{i}") * scale                  # [G, F]
-            weight = scale[:, :, None] * self.weight[i]                               # BN folded in
-            bias = self.bias[i] + torch.einsum("gf,gfo->go", shift, self.weight[i])
+            gamma, beta, w, b = (pick(t[i]) for t in (self.gamma, self.beta, self.weight, self.bias))
+            scale = gamma / torch.sqrt(pick(getattr(self, f"var{i}")) + self.eps)     # [G, F]
+            shift = beta - pick(getattr(self, f"mean{i}")) * scale                    # [G, F]
+            weight = scale[:, :, None] * w                                            # BN folded in
+            bias = b + torch.einsum("gf,gfo->go", shift, w)
             x = torch.matmul(x, weight) + bias[:, None]
             if i < self.n_layers - 1:
                 x = F.relu(x)
@@ -148,14 +205,20 @@ class _Stacked(nn.Module):
 def _scores(model: _Stacked, x: torch.Tensor, y: torch.Tensor,
             chunk: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean loss and accuracy of every head on ``x``: two tensors ``[G]``."""
-    loss = torch.zeros(model.p.shape[0], dtype=torch.float64)
-    correct = torch.zeros_like(loss)
+    loss, correct = _per_image(model, x, y)
+    return loss.mean(1), correct.double().mean(1)
+
+
+def _per_image(model: _Stacked, x: torch.Tensor, y: torch.Tensor, which: torch.Tensor | None = None,
+               chunk: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Loss (float64) and hit (bool) of the heads ``which`` on every image: ``[G, N]`` each."""
+    losses, hits = [], []
     for i in range(0, len(y), chunk):
-        out = model.forward_eval(x[i : i + chunk])
+        out = model.forward_eval(x[i : i + chunk], which)
         target = y[i : i + chunk].expand(out.shape[0], -1)
-        loss += -out.gather(2, target[..., None]).squeeze(2).double().sum(1)
-        correct += (out.argmax(2) == target).double().sum(1)
-    return loss / len(y), correct / len(y)
+        losses.append(-out.gather(2, target[..., None]).squeeze(2).double())
+        hits.append(out.argmax(2) == target)
+    return torch.cat(losses, 1), torch.cat(hits, 1)
 
 
 def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequence[int], epochs: int,
@@ -168,7 +231,7 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
             fewer validation images, ``target_task(n_valid=...)``, to make a long sweep cheaper).
         settings: the ``ps`` of each row: one p for every layer, or a list with one p per layer.
         seeds: one head per seed and setting; the seed sets the head's initial weights, its
-            shuffling and its share of the dropout masks. Integers (Python's or numpy's).
+            shuffling and the dropout masks, as for a Learner. Integers (Python's or numpy's).
         epochs: epochs of training (Adam, mini-batches of ``bs``).
         xtra_fc: the extra layers, as for :func:`~lecnotes.head.custom_head` (default ``[512]``).
         lr, wd: Adam's learning rate (a finite number above 0) and weight decay (finite, >= 0),
@@ -198,18 +261,21 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
         else Learner.pretrained(data, xtra_fc=xtra_fc, ps=0.0, cache_dir=cache_dir)
     x_train, x_valid = probe.activations("train"), probe.activations("valid")
     y_train, y_valid = data.train_y, data.valid_y
-    heads, ps, shuffles = [], [], []
+    heads, ps, shuffles, masks = [], [], [], []
     for setting in settings:
         for seed in seeds:
             with isolated_rng():
                 torch.manual_seed(seed)  # as Learner does: the same initial weights
                 heads.append(custom_head(probe.n_features, data.c, xtra_fc, setting))
+                masks.append(torch.Generator())
+                masks[-1].set_state(torch.get_rng_state())  # then the Learner's masks
             ps.append(resolve_ps(setting, xtra_fc))
             shuffles.append(torch.Generator().manual_seed(seed))
     model = _Stacked(heads, ps)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd, fused=True)
-    masks = torch.Generator().manual_seed(int(seeds[0]) * 7919 + len(heads))
     n, g = len(y_train), len(heads)
+    best_loss = torch.full((g,), float("inf"), dtype=torch.float64)
+    snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
     curves: dict[str, list[torch.Tensor]] = {k: [] for k in ("train_loss", "train_acc", "valid_loss",
                                                            "valid_acc", "train_loss_eval", "train_acc_eval")}
     for _ in range(epochs):
@@ -230,12 +296,28 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
             seen += idx.shape[1]
         curves["train_loss"].append(total / seen)
         curves["train_acc"].append(correct / seen)
-        for name, (x, y) in {"valid": (x_valid, y_valid), "train": (x_train, y_train)}.items():
-            if name == "train" and not eval_train:
-                continue
-            loss, acc = _scores(model, x, y)
-            curves["valid_loss" if name == "valid" else "train_loss_eval"].append(loss)
-            curves["valid_acc" if name == "valid" else "train_acc_eval"].append(acc)
+        loss, acc = _scores(model, x_valid, y_valid)
+        curves["valid_loss"].append(loss)
+        curves["valid_acc"].append(acc)
+        _keep_improved(snapshot, model, loss < best_loss)
+        best_loss = torch.minimum(best_loss, loss)
+        if eval_train:
+            loss, acc = _scores(model, x_train, y_train)
+            curves["train_loss_eval"].append(loss)
+            curves["train_acc_eval"].append(acc)
     shape = (len(settings), len(seeds), epochs)
     out = {k: torch.stack(v, -1).float().reshape(shape) if v else torch.empty(0) for k, v in curves.items()}
-    return Sweep(list(settings), seeds, **out)
+    best = copy.deepcopy(model)
+    best.load_state_dict(snapshot)
+    def features(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        return probe.activations(split), data.split(split)[1]
+
+    return Sweep(list(settings), seeds, **out, heads={"final": model, "best": best, "features": features})
+
+
+def _keep_improved(snapshot: dict[str, torch.Tensor], model: _Stacked, improved: torch.Tensor) -> None:
+    """Copy into ``snapshot`` the stacked weights and statistics of the heads that ``improved``."""
+    with torch.no_grad():
+        for name, value in model.state_dict().items():
+            snapshot[name][improved] = value[improved]
+

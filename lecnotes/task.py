@@ -1,7 +1,8 @@
 """A classification task: what a :class:`~lecnotes.learner.Learner` trains a head on.
 
-A :class:`Task` holds training and validation images with their labels, the class names and
-the transform applied before the body. It knows nothing of where its images came from:
+A :class:`Task` holds training and validation images with their labels, optionally a test
+split kept apart for reporting, the class names and the transform applied before the body.
+It knows nothing of where its images came from:
 :func:`lecnotes.data.source_task` and :func:`lecnotes.data.target_task` make Fashion-MNIST
 tasks, :func:`lecnotes.photos.photo_task` makes one from a folder of photos.
 """
@@ -15,13 +16,16 @@ import torch
 
 from ._checks import labels_outside, listed
 
-SPLITS: tuple[str, ...] = ("train", "valid")
-"""The two splits of every task, by the names :meth:`Task.split` takes."""
+SPLITS: tuple[str, ...] = ("train", "valid", "test")
+"""The splits a task may have, by the names :meth:`Task.split` takes (``"test"`` is optional)."""
 
 
 @dataclass
 class Task:
-    """A classification task: training and validation images with labels ``0..C-1``.
+    """A classification task: training, validation and (optionally) test images, labels ``0..C-1``.
+
+    The validation images are for choosing (p, the stopping epoch); the test images, when the
+    task has them, are looked at once, to report what was chosen.
 
     Attributes:
         name: a short name, e.g. ``"target"``.
@@ -32,6 +36,8 @@ class Task:
         transform: applied to a batch of images before it enters the body; its code and
             settings are part of the activation cache's key (:class:`~lecnotes.data.Normalize`
             for Fashion-MNIST, :class:`~lecnotes.photos.ImageNetNormalize` for photos).
+        test_x, test_y: the test images and labels, or ``None`` (both) for a task without a
+            test split.
 
     Raises:
         ValueError: images and labels of different lengths, labels that are not integers, or
@@ -51,9 +57,13 @@ class Task:
     valid_y: torch.Tensor
     classes: tuple[str, ...]
     transform: Callable[[torch.Tensor], torch.Tensor]
+    test_x: torch.Tensor | None = None
+    test_y: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
-        for split in SPLITS:
+        if (self.test_x is None) != (self.test_y is None):
+            raise ValueError(f"Task {self.name!r}: give both test_x and test_y, or neither")
+        for split in self.splits:
             x, y = self.split(split)
             if len(x) != len(y):
                 raise ValueError(f"Task {self.name!r}: {split}_x has {len(x)} images but {split}_y has "
@@ -76,17 +86,22 @@ class Task:
         """Number of classes (fastai's ``data.c``)."""
         return len(self.classes)
 
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The task's splits: ``("train", "valid")``, and ``"test"`` when it has one."""
+        return SPLITS if self.test_y is not None else SPLITS[:2]
+
     def split(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         """The images and labels of one split.
 
         Args:
-            split: ``"train"`` or ``"valid"``.
+            split: ``"train"``, ``"valid"`` or, for a task with a test split, ``"test"``.
 
         Returns:
-            ``(train_x, train_y)`` or ``(valid_x, valid_y)``, the task's own tensors (not copies).
+            ``(x, y)`` of that split, the task's own tensors (not copies).
 
         Raises:
-            ValueError: ``split`` is neither; the message names both.
+            ValueError: ``split`` is none of the task's splits; the message names them.
 
         Example:
             >>> x = torch.zeros(3, 28, 28, dtype=torch.uint8)
@@ -96,15 +111,19 @@ class Task:
             >>> task.split("test")
             Traceback (most recent call last):
             ...
-            ValueError: split must be 'train' or 'valid', got 'test'
+            ValueError: split must be 'train' or 'valid' (task 'toy' has no test split), got 'test'
         """
         # isinstance first: ``in`` compares with ==, which is elementwise for an array or tensor
-        if not isinstance(split, str) or split not in SPLITS:
-            raise ValueError(f"split must be 'train' or 'valid', got {split!r}")
-        if split == "train":
-            return self.train_x, self.train_y
-        return self.valid_x, self.valid_y
+        if not isinstance(split, str) or split not in self.splits:
+            names = [repr(s) for s in self.splits]
+            allowed = f"{', '.join(names[:-1])} or {names[-1]}"
+            missing = "" if self.test_y is not None else f" (task {self.name!r} has no test split)"
+            raise ValueError(f"split must be {allowed}{missing}, got {split!r}")
+        return getattr(self, f"{split}_x"), getattr(self, f"{split}_y")
 
     def __repr__(self) -> str:
-        return (f"Task({self.name!r}: {len(self.train_y)} training and {len(self.valid_y)} "
-                f"validation images, {self.c} classes: {', '.join(self.classes)})")
+        counts = [f"{len(self.train_y)} training", f"{len(self.valid_y)} validation"]
+        if self.test_y is not None:
+            counts = [", ".join(counts), f"{len(self.test_y)} test"]
+        return (f"Task({self.name!r}: {' and '.join(counts)} images, {self.c} classes: "
+                f"{', '.join(self.classes)})")

@@ -316,8 +316,29 @@ def test_task_classes_counts_and_renumbered_labels(dataset, make, classes):
     assert len(set(idx.tolist())) == len(idx)
     assert torch.equal(task.train_x, torch.from_numpy(train_images)[idx])
     test_images, _ = synthetic_split("test", 1)
-    assert torch.equal(task.valid_x, torch.from_numpy(test_images)[original_index(task.valid_x)])
+    if make is target_task:  # validation from the unused training images, test: the test split
+        valid_idx = original_index(task.valid_x)
+        assert torch.equal(task.valid_x, torch.from_numpy(train_images)[valid_idx])
+        assert set(valid_idx.tolist()).isdisjoint(idx.tolist())
+        assert torch.equal(task.test_x, torch.from_numpy(test_images)[original_index(task.test_x)])
+        assert len(task.test_y) == c * N_PER_CLASS["test"]
+    else:
+        assert torch.equal(task.valid_x, torch.from_numpy(test_images)[original_index(task.valid_x)])
+        assert task.test_y is None
     assert isinstance(task.transform, Normalize)
+
+
+def test_the_target_task_keeps_its_training_images_when_validation_moved(dataset):
+    small, large = target_task(n_train=5, n_valid=1), target_task(n_train=5, n_valid=6)
+    assert torch.equal(small.train_x, large.train_x)
+
+
+def test_the_target_task_names_both_counts_when_the_data_is_too_small(dataset):
+    with pytest.raises(ValueError, match=r"n_train \+ n_valid must be at most .*got n_train=5 and "
+                                         r"n_valid=10000"):
+        target_task(n_train=5, n_valid=10_000)
+    with pytest.raises(ValueError, match="n_valid must be a positive integer"):
+        target_task(n_valid=None)
 
 
 def test_target_and_source_are_disjoint(dataset):
@@ -327,7 +348,7 @@ def test_target_and_source_are_disjoint(dataset):
 
 
 def test_task_none_takes_every_image_of_the_classes(dataset):
-    task = target_task(n_train=None, n_valid=None)
+    task = source_task(n_train=None, n_valid=None)
     assert len(task.train_y) == 5 * N_PER_CLASS["train"] and len(task.valid_y) == 5 * N_PER_CLASS["test"]
 
 
@@ -342,7 +363,7 @@ def test_task_is_seeded(dataset):
 
 def test_task_repr(dataset):
     assert repr(target_task(n_train=2, n_valid=1)) == (
-        "Task('target': 10 training and 5 validation images, 5 classes: "
+        f"Task('target': 10 training, 5 validation and {5 * N_PER_CLASS['test']} test images, 5 classes: "
         "T-shirt/top, Trouser, Pullover, Dress, Coat)"
     )
 
@@ -357,6 +378,8 @@ def test_bad_counts(dataset, n):
 
 def test_count_above_what_the_class_has(dataset):
     with pytest.raises(ValueError, match="exceeds"):
+        source_task(n_train=N_PER_CLASS["train"] + 1)
+    with pytest.raises(ValueError, match="n_train \\+ n_valid must be at most"):
         target_task(n_train=N_PER_CLASS["train"] + 1)
 
 

@@ -41,11 +41,57 @@ def test_curves_have_one_row_per_setting_and_one_column_per_seed(data):
     assert ((res.valid_acc >= 0) & (res.valid_acc <= 1)).all()
 
 
-def test_dropout_changes_the_training_and_differs_between_heads(data):
-    res = sweep(data, settings=[0.0, 0.5], seeds=[0, 0], epochs=2, xtra_fc=[16])
+def test_dropout_changes_the_training_and_a_head_depends_on_its_seed_alone(data):
+    res = sweep(data, settings=[0.0, 0.5], seeds=[0, 0, 1], epochs=2, xtra_fc=[16])
     assert not torch.equal(res.train_loss[0], res.train_loss[1])     # p changes what is learned
-    assert torch.equal(res.train_loss[0, 0], res.train_loss[0, 1])   # same seed, no dropout: same run
-    assert not torch.equal(res.train_loss[1, 0], res.train_loss[1, 1])  # each head its own masks
+    assert torch.allclose(res.train_loss[1, 0], res.train_loss[1, 1], atol=1e-6)  # same seed, same masks
+    assert not torch.allclose(res.train_loss[1, 0], res.train_loss[1, 2], atol=1e-3)  # another seed
+
+
+@pytest.mark.parametrize("ps", [0.5, [0.25, 0.5]])
+def test_with_dropout_a_sweep_of_one_setting_reproduces_a_learner(data, ps):
+    res = sweep(data, settings=[ps], seeds=[3], epochs=3, xtra_fc=[32])
+    hist = L.Learner.pretrained(data, xtra_fc=[32], ps=ps, seed=3).fit(3, 1e-3)
+    for name in ("train_loss", "train_acc", "valid_loss", "valid_acc"):
+        assert torch.allclose(getattr(res, name)[0, 0], torch.tensor(getattr(hist, name)), atol=1e-5), name
+
+
+def test_a_head_gives_the_same_curves_alone_inside_a_larger_grid_and_in_another_order(data):
+    alone = sweep(data, settings=[0.5], seeds=[2], epochs=3, xtra_fc=[16])
+    grid = sweep(data, settings=[0.0, 0.25, 0.5], seeds=[0, 1, 2], epochs=3, xtra_fc=[16])
+    turned = sweep(data, settings=[0.5, 0.25], seeds=[2, 5], epochs=3, xtra_fc=[16])
+    for other in (grid.valid_loss[2, 2], turned.valid_loss[0, 0]):
+        assert torch.allclose(alone.valid_loss[0, 0], other, atol=1e-6)
+    assert torch.allclose(alone.train_loss[0, 0], grid.train_loss[2, 2], atol=1e-6)
+
+
+def test_per_image_scores_average_to_the_curves_at_the_best_and_the_final_epoch(data):
+    res = sweep(data, settings=[0.0, 0.5], seeds=[0, 1], epochs=4, xtra_fc=[16])
+    for at, read in (("final", res.final), ("best", res.best)):
+        loss, correct = res.per_image("valid", at=at)
+        assert loss.shape == (2, 2, len(data.valid_y)) and correct.dtype == torch.bool
+        assert torch.allclose(loss.mean(-1).float(), read(), atol=1e-6), at
+    best_acc = res.valid_acc.gather(-1, res.best_epoch()[..., None] - 1)[..., 0]
+    assert torch.allclose(res.per_image("valid", at="best")[1].double().mean(-1).float(), best_acc)
+
+
+def test_per_image_scores_the_test_split_for_the_rows_asked(data):
+    res = sweep(data, settings=[0.0, 0.5, 0.25], seeds=[0, 1], epochs=2, xtra_fc=[16])
+    loss, correct = res.per_image("test", rows=[2], at="final")
+    assert loss.shape == (1, 2, len(data.test_y))
+    hist = L.Learner.pretrained(data, xtra_fc=[16], ps=0.25, seed=1)
+    hist.fit(2, 1e-3)
+    assert loss[0, 1].mean().item() == pytest.approx(hist.evaluate("test")[0], abs=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(split="tests"), "split must be"), (dict(at="last"), "at must be 'best'"),
+    (dict(rows=[3]), r"rows must be indices of settings, 0..1, got \[3\]"),
+])
+def test_per_image_names_a_bad_argument(data, kwargs, match):
+    res = sweep(data, settings=[0.0, 0.5], seeds=[0], epochs=1, xtra_fc=[16])
+    with pytest.raises(ValueError, match=match):
+        res.per_image(**({"split": "valid"} | kwargs))
 
 
 def test_a_sweep_is_repeatable(data):
