@@ -31,6 +31,24 @@ def spread(values: torch.Tensor | Sequence[float], fmt: str = ".3f") -> str:
     return f"{v.mean().item():{fmt}} ({v.min().item():{fmt}} to {v.max().item():{fmt}})"
 
 
+def standard_error(per_image: torch.Tensor) -> torch.Tensor:
+    """The measurement noise of a mean over images: ``std / sqrt(n)`` along the last axis.
+
+    Give it per-image losses (or hits) of one head, ``[..., images]``, for the noise of its
+    mean loss; give it per-image *differences* between two heads scored on the same images for
+    the noise of a paired comparison, which is usually much smaller.
+
+    Example:
+        >>> standard_error(torch.tensor([0.0, 1.0, 0.0, 1.0]))
+        tensor(0.2887, dtype=torch.float64)
+    """
+    v = torch.as_tensor(per_image, dtype=torch.float64)
+    if v.shape[-1] < 2:
+        raise ValueError(f"standard_error needs at least 2 images along the last axis, got shape "
+                         f"{tuple(v.shape)}")
+    return v.std(-1) / v.shape[-1] ** 0.5
+
+
 def sweep_table(result, labels: Sequence[str] | None = None, name: str = "ps") -> str:
     """A Markdown table of a :class:`~lecnotes.sweep.Sweep`: one row per setting, each cell a
     :func:`spread` over the seeds.

@@ -176,12 +176,16 @@ class _Stacked(nn.Module):
         Bernoulli(1 - p) tensor, divided by 1 - p), and draws nothing where its p is 0, where
         :func:`~lecnotes.head.custom_head` puts no Dropout.
         """
-        ps = self.p[:, layer].tolist()
-        if not any(ps):
+        ps = self.p[:, layer]
+        if not bool((ps > 0).any()):
             return None
-        ones = torch.ones(shape)
-        return torch.stack([torch.empty(shape).bernoulli_(1 - p, generator=gen).div_(1 - p)
-                            if p > 0 else ones for p, gen in zip(ps, generators, strict=True)])
+        masks = torch.empty(len(ps), *shape)  # one buffer, filled in place: no allocation per head
+        for mask, p, gen in zip(masks, ps.tolist(), generators, strict=True):
+            if p > 0:
+                mask.bernoulli_(1 - p, generator=gen)
+            else:
+                mask.fill_(1.0)
+        return masks.div_((1 - ps)[:, None, None])
 
     @torch.no_grad()
     def forward_eval(self, x: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:

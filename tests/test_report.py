@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lecnotes.report import spread, sweep_table
+from lecnotes.report import spread, standard_error, sweep_table
 
 
 def test_spread_gives_the_mean_then_the_smallest_and_largest_run():
@@ -31,3 +31,11 @@ def test_sweep_table_has_a_row_per_setting_with_the_spread_over_seeds():
                         "| 0.650 (0.600 to 0.700) | 55.0% (50.0% to 60.0%) | 35.0% (30.0% to 40.0%) |")
     with pytest.raises(ValueError, match="labels"):
         sweep_table(res, labels=["a", "b"])
+
+
+def test_standard_error_is_the_std_over_images_divided_by_their_root_count():
+    per_image = torch.tensor([[0.2, 0.4, 0.6, 0.8], [1.0, 1.0, 1.0, 1.0]])
+    se = standard_error(per_image)
+    assert torch.allclose(se, torch.tensor([per_image[0].std().item() / 2, 0.0], dtype=torch.float64))
+    with pytest.raises(ValueError, match="at least 2 images"):
+        standard_error(torch.tensor([0.5]))
