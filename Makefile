@@ -18,7 +18,7 @@ help:
 	@echo "make test     set up and run every test"
 	@echo "make test-portable  strict nbval with PyTorch's portable CPU kernels and a cold cache"
 	@echo "make execute  re-run every chapter, store its outputs, rewrite notebooks/ (authors)"
-	@echo "make pretrain re-train the small body on the source task (authors)"
+	@echo "make pretrain re-train both bodies (small and big) on the source task (authors)"
 	@echo "make lab      open the chapters in JupyterLab (student editions, notebooks/)"
 	@echo "make assignments  the students' release of the nbgrader assignments (instructors)"
 	@echo "make bench    measure the book's speed (about 12 min): prints a table, writes bench/latest.json"
@@ -84,8 +84,11 @@ execute: setup
 	$(BIN)/python scripts/execute.py chapters/[0-9]*.ipynb chapters/how_fast.ipynb
 	$(BIN)/python scripts/editions.py
 
+# Both shipped bodies, each in its own process: the small one (512 channels) and the big one
+# (2048 channels, stored in float16). Either alone: python -m lecnotes.pretrain --body big
 pretrain: setup
-	$(BIN)/python -m lecnotes.pretrain
+	$(BIN)/python -m lecnotes.pretrain --body small
+	$(BIN)/python -m lecnotes.pretrain --body big
 
 # The student editions (notebooks/): the prose with the book's numbers written in, as the
 # launch and download buttons serve them. No browser, no test tools.

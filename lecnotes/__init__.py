@@ -4,7 +4,8 @@ One module per job. What the chapters use:
 
 * :mod:`lecnotes.data`: Fashion-MNIST and the book's source and target tasks;
 * :mod:`lecnotes.task`: ``Task``, a classification task (images, labels, classes, transform);
-* :mod:`lecnotes.body`: the pretrained small body, and torchvision resnet bodies (random or
+* :mod:`lecnotes.body`: the pretrained bodies, small (512 channels, the default) and big
+  (2048 channels, ``pretrained_body("big")``), and torchvision resnet bodies (random or
   ImageNet weights);
 * :mod:`lecnotes.pooling`: concat pooling (max and average, side by side);
 * :mod:`lecnotes.head`: ``custom_head(n_features, n_classes, xtra_fc, ps)``;
@@ -22,7 +23,7 @@ The full-size appendix and the shipped weights:
 
 * :mod:`lecnotes.photos`: a folder of photos read into a ``Task``;
 * :mod:`lecnotes.pets`: Oxford-IIIT Pet downloaded and laid out as cats versus dogs;
-* :mod:`lecnotes.pretrain`: ``python -m lecnotes.pretrain``, which made the small body's weights.
+* :mod:`lecnotes.pretrain`: ``python -m lecnotes.pretrain``, which made both bodies' weights.
 
 Shared by the modules above:
 

@@ -5,6 +5,12 @@ book stands in a small conv-BN-ReLU body whose last block also has 512 channels,
 on the source task (see :mod:`lecnotes.pretrain`); its weights ship with the package, next to
 a JSON file with their sha256 and the recipe that made them.
 
+A second, bigger body ships too, for the lecture's "bigger models want more dropout (e.g.
+resnet50)": the same blocks, but the last one has 2048 channels, as resnet50's has, so concat
+pooling hands the head 4096 numbers instead of 1024. Get it with ``pretrained_body("big")``
+(or ``pretrained_body(BIG_WEIGHTS)``); its weights are stored in float16 to keep the file small
+and are loaded as float32.
+
 :func:`resnet_body` builds the same kind of body from torchvision's resnet family, with random
 or ImageNet weights (``pretrained=True``), for the full-size path.
 """
@@ -22,7 +28,43 @@ from ._checks import flag, is_positive_int
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 WEIGHTS = WEIGHTS_DIR / "small_body.pt"
+"""The small body's weights (last block 512 channels, like resnet34's): the default body."""
 RECIPE = WEIGHTS_DIR / "small_body.json"
+"""The small body's recipe: its weights' sha256, its channels and how it was trained."""
+BIG_WEIGHTS = WEIGHTS_DIR / "big_body.pt"
+"""The big body's weights (last block 2048 channels, like resnet50's), stored in float16."""
+BIG_RECIPE = WEIGHTS_DIR / "big_body.json"
+"""The big body's recipe, with the same fields as :data:`RECIPE` and ``"dtype": "float16"``."""
+
+BODIES = ("small", "big")
+"""The names of the shipped bodies, which :func:`pretrained_body` takes instead of a file."""
+
+
+def shipped(name: str) -> tuple[Path, Path]:
+    """The weights file and the recipe of a shipped body, by name.
+
+    Looked up when called, so :data:`WEIGHTS` and friends can be pointed elsewhere (as the
+    tests do).
+
+    Args:
+        name: ``"small"`` (:data:`WEIGHTS`, :data:`RECIPE`) or ``"big"`` (:data:`BIG_WEIGHTS`,
+            :data:`BIG_RECIPE`).
+
+    Returns:
+        ``(weights, recipe)``.
+
+    Raises:
+        ValueError: ``name`` is not one of :data:`BODIES`.
+
+    Example:
+        >>> [path.name for path in shipped("big")]
+        ['big_body.pt', 'big_body.json']
+    """
+    if name == "small":
+        return WEIGHTS, RECIPE
+    if name == "big":
+        return BIG_WEIGHTS, BIG_RECIPE
+    raise ValueError(f"name must be one of {', '.join(map(repr, BODIES))} (a shipped body); got {name!r}")
 
 
 def conv_block(n_in: int, n_out: int, pool: bool = True) -> nn.Sequential:
@@ -65,8 +107,8 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-_FIX = ("restore it from git (it ships with lecnotes), or re-run `python -m lecnotes.pretrain`, which "
-        "writes the weights and their recipe together")
+_FIX = ("restore it from git (it ships with lecnotes), or re-run `python -m lecnotes.pretrain --body small` "
+        "(or `--body big`), which writes the weights and their recipe together")
 
 
 def recipe(path: str | Path | None = None) -> dict:
@@ -134,43 +176,57 @@ def load_checkpoint(weights: str | Path, expected_sha256: str) -> dict[str, torc
         raise ValueError(
             f"refusing {weights}: its sha256 is {actual}, expected {expected_sha256}. "
             "The file is damaged or not the published one; restore it from git or re-run "
-            "`python -m lecnotes.pretrain`."
+            "`python -m lecnotes.pretrain --body small` (or `--body big`)."
         )
     return torch.load(weights, map_location="cpu", weights_only=True)
 
 
 def pretrained_body(weights: str | Path | None = None,
                     recipe_path: str | Path | None = None) -> nn.Sequential:
-    """The small body with pretrained weights, frozen and in eval mode.
+    """A pretrained body, frozen and in eval mode: the small one unless told otherwise.
 
     Frozen means ``requires_grad=False`` on every parameter, so no optimiser changes it;
-    eval mode means BatchNorm uses its stored statistics.
+    eval mode means BatchNorm uses its stored statistics. Its parameters and buffers are
+    float32 whatever dtype the file stores (the big body's is float16); ``num_batches_tracked``
+    stays an integer.
 
     Args:
-        weights: a ``state_dict`` file written by :mod:`lecnotes.pretrain`; default
-            :data:`WEIGHTS`, the shipped one (looked up when called, not when imported).
+        weights: ``None`` or ``"small"`` for the shipped small body (:data:`WEIGHTS`, last block
+            512 channels, like resnet34's); ``"big"`` for the shipped big one (:data:`BIG_WEIGHTS`,
+            2048 channels, like resnet50's); or a ``state_dict`` file written by
+            :mod:`lecnotes.pretrain`. The shipped files are looked up when called, not when
+            imported.
         recipe_path: the JSON with the weights' sha256 and the body's channels; default the
-            ``.json`` beside ``weights`` (``small_body.json`` for the shipped weights).
+            ``.json`` beside ``weights`` (``small_body.json``, ``big_body.json`` for the
+            shipped bodies).
 
     Returns:
-        The body, ``[N, 1, 28, 28]`` to ``[N, channels[-1], 3, 3]``.
+        The body, ``[N, 1, 28, 28]`` to ``[N, channels[-1], 3, 3]``, with the channels the
+        recipe gives.
 
     Raises:
         FileNotFoundError: the weights or the recipe do not exist.
-        ValueError: the recipe is not valid JSON or lacks ``sha256`` or ``channels``, or the
+        ValueError: ``weights`` is a bare word that is neither a shipped body's name nor a
+            file; the recipe is not valid JSON or lacks ``sha256`` or ``channels``; or the
             weights' sha256 is not the recipe's. The message names the file.
 
-    Shape: ``[N, 1, 28, 28]`` to ``[N, 512, 3, 3]``.
+    Shape: ``[N, 1, 28, 28]`` to ``[N, 512, 3, 3]`` (small) or ``[N, 2048, 3, 3]`` (big).
 
     Example:
         >>> body = pretrained_body()
         >>> body(torch.zeros(1, 1, 28, 28)).shape
         torch.Size([1, 512, 3, 3])
+        >>> pretrained_body("big")(torch.zeros(1, 1, 28, 28)).shape
+        torch.Size([1, 2048, 3, 3])
     """
-    shipped = weights is None
-    weights = Path(WEIGHTS if shipped else weights)  # type: ignore[arg-type]
+    name = "small" if weights is None else _body_name(weights)
+    if name is not None:
+        weights, default_recipe = shipped(name)
+    else:
+        weights = Path(weights)  # type: ignore[arg-type]
+        default_recipe = weights.with_suffix(".json")
     if recipe_path is None:
-        recipe_path = RECIPE if shipped else weights.with_suffix(".json")
+        recipe_path = default_recipe
         if not Path(recipe_path).is_file():
             raise FileNotFoundError(
                 f"there is no recipe {recipe_path} beside the weights {weights}: pretrained_body needs the "
@@ -179,8 +235,30 @@ def pretrained_body(weights: str | Path | None = None,
             )
     digest, channels = _loading_recipe(Path(recipe_path))
     body = small_body(channels)
-    body.load_state_dict(load_checkpoint(weights, digest))
+    state = load_checkpoint(weights, digest)
+    for key, value in state.items():  # float16 on disk (the big body) is float32 in the body
+        if value.is_floating_point():
+            state[key] = value.float()
+    body.load_state_dict(state)
     return freeze(body)
+
+
+def _body_name(weights: str | Path) -> str | None:
+    """The shipped body ``weights`` names, or ``None`` when it is a file's path.
+
+    A string is a name when it is one of :data:`BODIES`; a bare word (no folder, no suffix)
+    that is neither a name nor an existing file is taken as a mistyped name.
+    """
+    if not isinstance(weights, str):
+        return None
+    if weights in BODIES:
+        return weights
+    path = Path(weights)
+    if path.name == weights and not path.suffix and not path.exists():
+        raise ValueError(f"weights must be one of {', '.join(map(repr, BODIES))} (a shipped body) or a "
+                         f"weights file written by `python -m lecnotes.pretrain`; got {weights!r}, which is "
+                         "neither")
+    return None
 
 
 def freeze(module: nn.Module) -> nn.Module:

@@ -3,7 +3,7 @@
 fastai 0.7 replaced resnet's average pool with ``AdaptiveConcatPool2d``: an adaptive max-pool
 and an adaptive average-pool side by side, concatenated along the channels. A body ending in
 C channels therefore hands the head 2C numbers per image: 2 x 512 = 1024 for resnet34 and for
-this book's small body.
+this book's small body, 2 x 2048 = 4096 for resnet50 and for its big body.
 """
 
 from __future__ import annotations

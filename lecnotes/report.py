@@ -8,6 +8,7 @@ tables and chart legends all use this one form.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -47,6 +48,53 @@ def standard_error(per_image: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"standard_error needs at least 2 images along the last axis, got shape "
                          f"{tuple(v.shape)}")
     return v.std(-1) / v.shape[-1] ** 0.5
+
+
+@dataclass(frozen=True)
+class Difference:
+    """How two settings compare on the same images, against the two kinds of noise.
+
+    Attributes:
+        mean: mean over seeds of a's mean loss minus b's.
+        seed_spread: the wider of the two settings' ranges over seeds (max - min).
+        noise: the standard error of the per-image difference (each image's loss averaged over
+            the seeds first): what another draw of the same number of images could change.
+    """
+
+    mean: float
+    seed_spread: float
+    noise: float
+
+    @property
+    def clear(self) -> bool:
+        """The difference is larger than the seed spread and than twice the measurement noise."""
+        return abs(self.mean) > max(self.seed_spread, 2 * self.noise)
+
+    @property
+    def verdict(self) -> str:
+        """The comparison in words, for the prose."""
+        if self.clear:
+            return "larger than the seed spread and the measurement noise"
+        return "not larger than the seed spread and the measurement noise, so not a difference"
+
+
+def difference(a: torch.Tensor, b: torch.Tensor) -> Difference:
+    """Compare two settings scored on the same images: per-image losses ``[seeds, images]`` each.
+
+    Example:
+        >>> a = torch.tensor([[0.5, 0.7], [0.6, 0.8]])
+        >>> d = difference(a, a - 0.1)
+        >>> round(d.mean, 3), round(d.noise, 3), d.clear
+        (0.1, 0.0, False)
+    """
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    if a.shape != b.shape or a.dim() != 2:
+        raise ValueError(f"a and b must be per-image losses of the same shape [seeds, images], got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    runs_a, runs_b = a.mean(1), b.mean(1)
+    spread_ = max(float(runs_a.max() - runs_a.min()), float(runs_b.max() - runs_b.min()))
+    return Difference(float((runs_a - runs_b).mean()), spread_,
+                      float(standard_error((a - b).mean(0))))
 
 
 def sweep_table(result, labels: Sequence[str] | None = None, name: str = "ps") -> str:

@@ -1,5 +1,8 @@
 """The body: the shipped pretrained weights (checked by sha256), small bodies and resnet bodies.
 
+The two shipped bodies, small (512 channels, float32 on disk) and big (2048 channels, float16 on
+disk), go through the same tests where the same promise holds (``SHIPPED``).
+
 torchvision is imported or patched by name inside the tests that use it: its import loads torch's
 compiler (2-3 s), which every pytest worker would otherwise pay while collecting.
 """
@@ -11,7 +14,11 @@ import pytest
 import torch
 from torch import nn
 
+import lecnotes.body
 from lecnotes.body import (
+    BIG_RECIPE,
+    BIG_WEIGHTS,
+    BODIES,
     IMAGENET_WEIGHTS,
     RECIPE,
     WEIGHTS,
@@ -21,8 +28,13 @@ from lecnotes.body import (
     recipe,
     resnet_body,
     sha256,
+    shipped,
     small_body,
 )
+from lecnotes.pooling import concat_pool
+
+SHIPPED = {"small": (512, "float32"), "big": (2048, "float16")}
+"""Each shipped body's last channels and the dtype its file stores."""
 
 
 @pytest.fixture
@@ -70,13 +82,15 @@ def test_sha256_matches_hashlib(tmp_path):
     assert sha256(path) == hashlib.sha256(data).hexdigest()
 
 
-def test_pretrained_body_with_a_recipe_naming_another_hash_is_refused(tmp_path):
-    info = recipe()
+@pytest.mark.parametrize("name", BODIES)
+def test_pretrained_body_with_a_recipe_naming_another_hash_is_refused(tmp_path, name):
+    weights, recipe_path = shipped(name)
+    info = recipe(recipe_path)
     info["sha256"] = "f" * 64
     fake = tmp_path / "recipe.json"
     fake.write_text(json.dumps(info))
     with pytest.raises(ValueError, match="refusing"):
-        pretrained_body(recipe_path=fake)
+        pretrained_body(weights, recipe_path=fake)
 
 
 def test_pretrained_body_with_other_weights_is_refused(tmp_path, checkpoint):
@@ -85,32 +99,80 @@ def test_pretrained_body_with_other_weights_is_refused(tmp_path, checkpoint):
         pretrained_body(weights=path, recipe_path=RECIPE)  # the shipped recipe names another sha256
 
 
+@pytest.mark.parametrize("name", BODIES)
+def test_a_tampered_copy_of_a_shipped_body_is_refused_by_its_sha256(tmp_path, name):
+    weights, recipe_path = shipped(name)
+    copy = tmp_path / weights.name
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one flipped bit, inside the tensors' bytes
+    copy.write_bytes(bytes(data))
+    (tmp_path / recipe_path.name).write_text(recipe_path.read_text())
+    with pytest.raises(ValueError, match="refusing") as err:
+        pretrained_body(copy)
+    assert str(copy) in str(err.value) and recipe(recipe_path)["sha256"] in str(err.value)
+
+
+def test_shipped_names_the_two_bodies_files():
+    assert shipped("small") == (WEIGHTS, RECIPE)
+    assert shipped("big") == (BIG_WEIGHTS, BIG_RECIPE)
+    assert BIG_WEIGHTS.parent == WEIGHTS.parent and BIG_RECIPE == BIG_WEIGHTS.with_suffix(".json")
+
+
+@pytest.fixture(scope="module", params=BODIES)
+def named_body(request):
+    return request.param, pretrained_body(request.param)
+
+
 @pytest.fixture(scope="module")
 def body():
     return pretrained_body()
 
 
-def test_shipped_weights_match_their_recipe():
-    info = recipe()
-    assert sha256(WEIGHTS) == info["sha256"]
-    assert RECIPE.is_file()
-    for k in ("seed", "epochs", "channels", "source_valid_accuracy"):
+@pytest.mark.parametrize("name", BODIES)
+def test_shipped_weights_match_their_recipe(name):
+    weights, recipe_path = shipped(name)
+    info = recipe(recipe_path)
+    assert sha256(weights) == info["sha256"]
+    for k in ("seed", "epochs", "lr", "bs", "channels", "source_valid_accuracy", "train_seconds"):
         assert k in info
-    assert WEIGHTS.stat().st_size < 5 * 2**20  # a few MB at most
+    assert info["channels"][-1] == SHIPPED[name][0]
+    assert info.get("dtype", "float32") == SHIPPED[name][1]  # the small recipe predates the key
+    stored = torch.load(weights, weights_only=True)
+    assert {str(v.dtype) for v in stored.values() if v.is_floating_point()} == {f"torch.{SHIPPED[name][1]}"}
+    assert weights.stat().st_size < 5 * 2**20  # a few MB at most
 
 
-def test_pretrained_body_loads_the_shipped_weights(body):
-    stored = torch.load(WEIGHTS, weights_only=True)
+def test_the_small_body_is_the_default():
+    assert recipe() == recipe(RECIPE)
+    default, by_name, by_file = pretrained_body(), pretrained_body("small"), pretrained_body(WEIGHTS)
+    assert default[-1][0].out_channels == 512
+    for k, v in default.state_dict().items():
+        assert torch.equal(by_name.state_dict()[k], v) and torch.equal(by_file.state_dict()[k], v), k
+
+
+def test_pretrained_body_loads_the_shipped_weights(named_body):
+    name, body = named_body
+    stored = torch.load(shipped(name)[0], weights_only=True)
     state = body.state_dict()
     assert state.keys() == stored.keys()
     for k, v in stored.items():
-        assert torch.equal(state[k], v), k
+        assert torch.equal(state[k], v.float() if v.is_floating_point() else v), k
     torch.manual_seed(0)
-    random_body = small_body()
+    random_body = small_body(tuple(recipe(shipped(name)[1])["channels"]))
     assert not torch.equal(random_body.state_dict()["0.0.weight"], state["0.0.weight"])
 
 
-def test_pretrained_body_is_frozen_and_in_eval_mode(body):
+def test_a_shipped_body_has_float32_parameters_and_buffers_after_loading(named_body):
+    _, body = named_body
+    assert {p.dtype for p in body.parameters()} == {torch.float32}
+    for k, v in body.state_dict().items():
+        assert v.dtype == (torch.int64 if k.endswith("num_batches_tracked") else torch.float32), k
+    with torch.no_grad():
+        assert body(torch.zeros(1, 1, 28, 28)).dtype == torch.float32
+
+
+def test_pretrained_body_is_frozen_and_in_eval_mode(named_body):
+    _, body = named_body
     assert all(not p.requires_grad for p in body.parameters())
     assert all(not m.training for m in body.modules())
 
@@ -122,7 +184,35 @@ def test_pretrained_body_output_shape(body):
     assert (out >= 0).all()  # ends with ReLU
 
 
-def test_pretrained_body_is_deterministic_in_eval_mode(body):
+def test_the_big_body_has_its_recipes_channels_and_gives_4096_pooled_features():
+    body = pretrained_body("big")
+    convs = [m for m in body.modules() if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == recipe(BIG_RECIPE)["channels"] == [32, 64, 128, 2048]
+    x = torch.randn(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        out = body(x)
+        features = concat_pool()(out)
+    assert out.shape == (3, 2048, 3, 3)
+    assert features.shape == (3, 4096)
+    assert features.std() > 0
+
+
+def test_the_big_body_by_name_is_the_big_body_by_file():
+    by_name, by_file = pretrained_body("big"), pretrained_body(BIG_WEIGHTS)
+    assert by_name.state_dict().keys() == by_file.state_dict().keys()
+    for k, v in by_name.state_dict().items():
+        assert torch.equal(by_file.state_dict()[k], v), k
+
+
+@pytest.mark.parametrize("name", ["large", "Big", "resnet50", "small_body"])
+def test_a_wrong_body_name_says_what_was_given_and_what_is_allowed(name):
+    with pytest.raises(ValueError) as err:
+        pretrained_body(name)
+    assert repr(name) in str(err.value) and "'small', 'big'" in str(err.value)
+
+
+def test_pretrained_body_is_deterministic_in_eval_mode(named_body):
+    _, body = named_body
     x = torch.randn(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         a, b = body(x), body(x[:2])
@@ -259,13 +349,86 @@ def test_other_weights_load_with_the_recipe_beside_them(tmp_path, checkpoint):
     assert all(not p.requires_grad for p in loaded.parameters())
 
 
-def test_the_default_weights_file_is_looked_up_when_called(tmp_path, checkpoint, monkeypatch):
-    import lecnotes.body
-
+@pytest.mark.parametrize("name, weights_attr, recipe_attr",
+                         [("small", "WEIGHTS", "RECIPE"), ("big", "BIG_WEIGHTS", "BIG_RECIPE")])
+def test_the_default_weights_file_is_looked_up_when_called(tmp_path, checkpoint, monkeypatch, name,
+                                                           weights_attr, recipe_attr):
     body, path = checkpoint
     recipe_path = path.with_suffix(".json")
     recipe_path.write_text(json.dumps({"sha256": sha256(path), "channels": [4, 8]}))
-    monkeypatch.setattr(lecnotes.body, "WEIGHTS", path)
-    monkeypatch.setattr(lecnotes.body, "RECIPE", recipe_path)
-    loaded = pretrained_body()
+    monkeypatch.setattr(lecnotes.body, weights_attr, path)
+    monkeypatch.setattr(lecnotes.body, recipe_attr, recipe_path)
+    loaded = pretrained_body() if name == "small" else pretrained_body(name)
     assert torch.equal(loaded.state_dict()["0.0.weight"], body.state_dict()["0.0.weight"])
+
+
+# ---- lecnotes.pretrain's save, float16 included (no training here) ----
+
+@pytest.fixture
+def trained(tmp_path):
+    """A tiny body whose BatchNorm statistics have moved, as after training."""
+    torch.manual_seed(0)
+    body = small_body((4, 8))
+    body.train()
+    with torch.no_grad():
+        for _ in range(3):
+            body(torch.randn(8, 1, 28, 28))
+    return body.eval()
+
+
+def test_a_float16_save_round_trips_to_a_float32_body(tmp_path, trained):
+    from lecnotes.pretrain import save
+
+    before = {k: v.clone() for k, v in trained.state_dict().items()}
+    info = save(trained, {"channels": [4, 8], "seed": 0}, tmp_path / "b.pt", tmp_path / "b.json",
+                dtype="float16")
+    assert info["dtype"] == "float16" and recipe(tmp_path / "b.json") == info
+    stored = torch.load(tmp_path / "b.pt", weights_only=True)
+    for k in before:
+        assert stored[k].dtype == (torch.int64 if k.endswith("num_batches_tracked") else torch.float16), k
+    loaded = pretrained_body(tmp_path / "b.pt")
+    for k, v in before.items():
+        expected = v.half().float() if v.is_floating_point() else v
+        assert loaded.state_dict()[k].dtype == v.dtype, k
+        assert torch.equal(loaded.state_dict()[k], expected), k
+    assert int(loaded.state_dict()["0.1.num_batches_tracked"]) == 3
+    assert not torch.equal(before["1.1.running_mean"], torch.zeros(8))  # the statistics did move
+    for k, v in trained.state_dict().items():  # saving rounds the file, not the body
+        assert torch.equal(v, before[k]), k
+
+
+def test_a_float32_save_stores_the_state_dict_exactly(tmp_path, trained):
+    from lecnotes.pretrain import save
+
+    info = save(trained, {"channels": [4, 8]}, tmp_path / "b.pt", tmp_path / "b.json")
+    assert info["dtype"] == "float32"
+    (tmp_path / "plain").mkdir()
+    torch.save(trained.state_dict(), tmp_path / "plain" / "b.pt")  # same name: torch writes it inside
+    assert (tmp_path / "b.pt").read_bytes() == (tmp_path / "plain" / "b.pt").read_bytes()
+
+
+def test_save_with_an_unknown_dtype_names_it(tmp_path, trained):
+    from lecnotes.pretrain import save
+
+    with pytest.raises(ValueError, match=r"dtype must be one of 'float32', 'float16'; got 'bfloat16'"):
+        save(trained, {}, tmp_path / "b.pt", tmp_path / "b.json", dtype="bfloat16")
+    assert not (tmp_path / "b.pt").exists()
+
+
+def test_pretraining_the_big_body_trains_2048_channels_and_stores_float16_where_it_ships(
+        tmp_path, monkeypatch):
+    import lecnotes.pretrain
+
+    asked = []
+
+    def train_body(epochs, seed, channels, log):  # stands in for a few minutes of training
+        asked.append(channels)
+        return small_body((4, 8)).eval(), {"channels": list(channels), "epochs": epochs, "seed": seed}
+
+    monkeypatch.setattr(lecnotes.pretrain, "train_body", train_body)
+    monkeypatch.setattr(lecnotes.body, "BIG_WEIGHTS", tmp_path / "big_body.pt")
+    monkeypatch.setattr(lecnotes.body, "BIG_RECIPE", tmp_path / "big_body.json")
+    info = lecnotes.pretrain.pretrain("big", log=False)
+    assert asked == [(32, 64, 128, 2048)]
+    assert info["dtype"] == "float16" and info["sha256"] == sha256(tmp_path / "big_body.pt")
+    assert torch.load(tmp_path / "big_body.pt", weights_only=True)["0.0.weight"].dtype == torch.float16

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lecnotes.report import spread, standard_error, sweep_table
+from lecnotes.report import difference, spread, standard_error, sweep_table
 
 
 def test_spread_gives_the_mean_then_the_smallest_and_largest_run():
@@ -39,3 +39,20 @@ def test_standard_error_is_the_std_over_images_divided_by_their_root_count():
     assert torch.allclose(se, torch.tensor([per_image[0].std().item() / 2, 0.0], dtype=torch.float64))
     with pytest.raises(ValueError, match="at least 2 images"):
         standard_error(torch.tensor([0.5]))
+
+
+def test_a_difference_is_clear_only_beyond_the_seed_spread_and_twice_the_noise():
+    base = torch.tensor([[0.40, 0.60, 0.50, 0.70], [0.42, 0.62, 0.52, 0.72]])  # seeds 0.02 apart
+    shifted = difference(base + 0.1, base)
+    assert shifted.mean == pytest.approx(0.1) and shifted.noise == pytest.approx(0.0, abs=1e-6)
+    assert shifted.seed_spread == pytest.approx(0.02) and shifted.clear
+    assert "larger than" in shifted.verdict
+    small = difference(base + 0.01, base)  # below the seed spread
+    assert not small.clear and "not a difference" in small.verdict
+    noisy = difference(base + torch.tensor([0.3, -0.1, 0.3, -0.1]), base)  # mean 0.1, noisy images
+    assert noisy.mean == pytest.approx(0.1) and not noisy.clear
+
+
+def test_difference_names_mismatched_shapes():
+    with pytest.raises(ValueError, match=r"same shape \[seeds, images\]"):
+        difference(torch.zeros(2, 3), torch.zeros(3, 3))
