@@ -215,13 +215,14 @@ class Learner:
     def pretrained(cls, data: Task, xtra_fc: list[int] | None = None,
                    ps: float | list[float] | None = None, precompute: bool = True,
                    weights: str | Path | None = None, **kwargs: object) -> Learner:
-        """A learner on the pretrained small body (fastai's ``ConvLearner.pretrained``).
+        """A learner on a shipped pretrained body (fastai's ``ConvLearner.pretrained``).
 
         Args:
             data, xtra_fc, ps, precompute: as for :class:`Learner`.
-            weights: the body's weights file (with its recipe JSON beside it, as
-                ``python -m lecnotes.pretrain`` writes them); default the shipped one, looked up
-                when called. See :func:`~lecnotes.body.pretrained_body`.
+            weights: ``"small"`` (the default: 512 channels, 1024 head inputs), ``"big"`` (2048
+                channels, 4096 head inputs), or a weights file with its recipe JSON beside it, as
+                ``python -m lecnotes.pretrain`` writes them. See
+                :func:`~lecnotes.body.pretrained_body`.
             **kwargs: the other arguments of :class:`Learner` (``bs``, ``seed``, ``cache_dir``...).
 
         Returns:
