@@ -609,7 +609,8 @@ def test_a3_grading_runs_separate_right_from_plausibly_wrong(autograded: Classro
         assert error_of(right, gid) == "", f"the solution fails {gid}: {error_of(right, gid)}"
     choice, long_run = error_of(wrong, "a3-choice-tests"), error_of(wrong, "a3-long-tests")
     assert choice.startswith("AssertionError: with P = 0.9 and 3 epochs") and "bound 0.45" in choice, choice
-    assert long_run.startswith("AssertionError: with P_LONG = 0.0") and "not below 0.475" in long_run, long_run
+    assert long_run.startswith("AssertionError: with P_LONG = 0.0"), long_run
+    assert "not below 0.475" in long_run, long_run
 
 
 def load_config() -> object:
