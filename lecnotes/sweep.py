@@ -77,7 +77,8 @@ class Sweep:
     train_loss_eval: torch.Tensor = field(default_factory=lambda: torch.empty(0))
     train_acc_eval: torch.Tensor = field(default_factory=lambda: torch.empty(0))
     heads: dict = field(default_factory=dict, repr=False)
-    """The trained heads, ``{"final": ..., "best": ...}``, and the task (for :meth:`per_image`)."""
+    """For :meth:`per_image`: the trained heads (``"final"``, ``"best"``) and ``"features"``, which
+    gives a split's activations and labels."""
 
     def best(self, name: str = "valid_loss") -> torch.Tensor:
         """Per run, the lowest value of a loss curve (highest of an accuracy): ``[settings, seeds]``."""
@@ -206,8 +207,7 @@ class _Stacked(nn.Module):
         return F.log_softmax(x, dim=-1)
 
 
-def _scores(model: _Stacked, x: torch.Tensor, y: torch.Tensor,
-            chunk: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+def _scores(model: _Stacked, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean loss and accuracy of every head on ``x``: two tensors ``[G]``."""
     loss, correct = _per_image(model, x, y)
     return loss.mean(1), correct.double().mean(1)
