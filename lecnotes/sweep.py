@@ -39,7 +39,9 @@ Example:
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
@@ -181,11 +183,12 @@ class _Stacked(nn.Module):
         if not bool((ps > 0).any()):
             return None
         masks = torch.empty(len(ps), *shape)  # one buffer, filled in place: no allocation per head
-        for mask, p, gen in zip(masks, ps.tolist(), generators, strict=True):
-            if p > 0:
-                mask.bernoulli_(1 - p, generator=gen)
-            else:
-                mask.fill_(1.0)
+        jobs = list(zip(masks, ps.tolist(), generators, strict=True))
+        # Torch draws a Bernoulli mask on the CPU serially, from one generator: the heads' masks
+        # are drawn side by side, one share of the heads per thread. Each head keeps its own
+        # generator, so which thread draws it changes nothing.
+        pool, n = _mask_pool()
+        list(pool.map(_draw, [jobs[k::n] for k in range(n)]))
         return masks.div_((1 - ps)[:, None, None])
 
     @torch.no_grad()
@@ -205,6 +208,25 @@ class _Stacked(nn.Module):
             if i < self.n_layers - 1:
                 x = F.relu(x)
         return F.log_softmax(x, dim=-1)
+
+
+def _draw(jobs: Sequence[tuple[torch.Tensor, float, torch.Generator]]) -> None:
+    """Fill each ``(mask, p, generator)``: Bernoulli(1 - p) draws, or ones where p is 0."""
+    for mask, p, gen in jobs:
+        if p > 0:
+            mask.bernoulli_(1 - p, generator=gen)
+        else:
+            mask.fill_(1.0)
+
+
+@functools.cache
+def _mask_pool() -> tuple[ThreadPoolExecutor, int]:
+    """Threads for drawing masks and their number: one per thread torch computes with.
+
+    Made once, on first use.
+    """
+    n = max(1, torch.get_num_threads())
+    return ThreadPoolExecutor(n, thread_name_prefix="lecnotes-masks"), n
 
 
 def _scores(model: _Stacked, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import torch
@@ -98,6 +101,19 @@ def test_a_sweep_is_repeatable(data):
     a = sweep(data, settings=[0.5], seeds=[2], epochs=2, xtra_fc=[16])
     b = sweep(data, settings=[0.5], seeds=[2], epochs=2, xtra_fc=[16])
     assert torch.equal(a.valid_loss, b.valid_loss)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_the_masks_do_not_depend_on_how_many_threads_draw_them(data, monkeypatch, threads):
+    settings, seeds = [0.0, 0.5, [0.25, 0.75]], [0, 1]
+    before = sweep(data, settings=settings, seeds=seeds, epochs=2, xtra_fc=[16])
+    pool = ThreadPoolExecutor(threads)
+    module = sys.modules[sweep.__module__]  # lecnotes.sweep, the module, not the function
+    monkeypatch.setattr(module, "_mask_pool", lambda: (pool, threads))
+    after = sweep(data, settings=settings, seeds=seeds, epochs=2, xtra_fc=[16])
+    pool.shutdown()
+    assert torch.equal(before.train_loss, after.train_loss)
+    assert torch.equal(before.valid_loss, after.valid_loss)
 
 
 def test_best_best_epoch_and_final_read_the_curves():
