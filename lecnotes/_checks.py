@@ -20,13 +20,18 @@ about an argument, and :func:`labels_outside` and :func:`listed` word a task's w
 from __future__ import annotations
 
 import math
+import os
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import torch
 
-SEED_MIN, SEED_MAX = -(2**63), 2**64 - 1
-"""The seeds ``torch.manual_seed`` accepts."""
+SEED_MIN, SEED_MAX = 0, 2**63 - 1
+"""The seeds the package takes: each gives its own stream in torch and in Python's ``random``.
+
+``torch.manual_seed`` also takes negative seeds and seeds up to ``2**64 - 1``, but it maps ``-1``
+to ``2**64 - 1`` (the same stream twice), and Python's ``random.seed`` maps ``-5`` to ``5``."""
 
 
 def is_int(value: object) -> bool:
@@ -208,11 +213,11 @@ def seed(value: object, name: str = "seed") -> int:
         >>> seed(1.5)
         Traceback (most recent call last):
         ...
-        ValueError: seed must be an integer between -2**63 and 2**64 - 1 (for example seed=0), got 1.5
+        ValueError: seed must be an integer from 0 to 2**63 - 1 (for example seed=0), got 1.5
     """
     if is_int(value) and SEED_MIN <= value <= SEED_MAX:  # type: ignore[operator]
         return int(value)  # type: ignore[arg-type]
-    raise ValueError(f"{name} must be an integer between -2**63 and 2**64 - 1 (for example {name}=0), "
+    raise ValueError(f"{name} must be an integer from 0 to 2**63 - 1 (for example {name}=0), "
                      f"got {value!r}")
 
 
@@ -226,6 +231,86 @@ def flag(value: object, name: str, meaning: str) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise ValueError(f"{name} must be True or False ({meaning}), got {value!r}")
+
+
+def a_list(value: object, name: str, meaning: str) -> list:
+    """``value`` as a ``list`` if it is a list or a tuple, else a TypeError naming ``name``.
+
+    A string, a tensor, an array or a set is refused, not read item by item: ``"ab"`` would be
+    two one-letter items, and a tensor's items are tensors.
+
+    Example:
+        >>> a_list(("a", "b"), "classes", "the class names")
+        ['a', 'b']
+        >>> a_list("ab", "classes", "the class names")
+        Traceback (most recent call last):
+        ...
+        TypeError: classes must be a list or tuple (the class names), got the str 'ab'; ...
+    """
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    fix = "wrap one item in a list" if isinstance(value, str) else "convert it with list(...)"
+    fix = "convert it with .tolist()" if hasattr(value, "tolist") else fix
+    raise TypeError(f"{name} must be a list or tuple ({meaning}), got the "
+                    f"{type(value).__name__} {value!r}; {fix}")
+
+
+def names(value: object, name: str, meaning: str) -> tuple[str, ...]:
+    """``value`` as a tuple of strings if it is a list or tuple of strings, else a TypeError.
+
+    Example:
+        >>> names(["cats", "dogs"], "classes", "the class names")
+        ('cats', 'dogs')
+    """
+    items = a_list(value, name, meaning)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(f"{name}[{i}] must be a string ({meaning}), got {item!r}")
+    return tuple(items)
+
+
+def folder(value: object, name: str) -> Path:
+    """``value`` as a ``Path`` with ``~`` expanded, if it is a string or path, else a TypeError.
+
+    Example:
+        >>> folder("~/x", "cache_dir") == Path.home() / "x"
+        True
+    """
+    if isinstance(value, (str, os.PathLike)) and not isinstance(value, bytes) and str(value):
+        return Path(value).expanduser()
+    raise TypeError(f"{name} must be a folder's path, a non-empty str or pathlib.Path, "
+                    f"got {value!r}")
+
+
+def env_switch(variable: str, off: str, on: str, auto: str | None = None) -> bool | None:
+    """The environment variable ``variable`` read as a switch, or a ValueError naming it.
+
+    ``0``, ``false``, ``no`` and ``off`` give False; ``1``, ``true``, ``yes`` and ``on`` True
+    (any case, spaces around ignored); unset or empty (and ``auto``, when ``auto`` says what
+    it means) give None, for the caller's default.
+
+    Args:
+        variable: the variable's name, e.g. ``"LECNOTES_DOWNLOAD"``.
+        off, on, auto: what 0, 1 and ``auto`` mean, for the message.
+
+    Example:
+        >>> os.environ["LECNOTES_EXAMPLE"] = "maybe"
+        >>> env_switch("LECNOTES_EXAMPLE", "never", "always")
+        Traceback (most recent call last):
+        ...
+        ValueError: LECNOTES_EXAMPLE is 'maybe'; allowed: 0 (never) or 1 (always). Set it to ...
+        >>> del os.environ["LECNOTES_EXAMPLE"]
+    """
+    raw = os.environ.get(variable, "")
+    value = raw.strip().lower()
+    if value in ("0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value == "" or (auto is not None and value == "auto"):
+        return None
+    allowed = f"0 ({off}) or 1 ({on})" if auto is None else f"0 ({off}), 1 ({on}) or auto ({auto})"
+    raise ValueError(f"{variable} is {raw!r}; allowed: {allowed}. Set it to one of these or unset it.")
 
 
 def labels_outside(labels: torch.Tensor, n: int) -> list[int]:

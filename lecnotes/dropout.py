@@ -13,10 +13,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import probability
+from ._checks import flag, probability
 
 
 def _check_dtype(x: torch.Tensor) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"dropout needs a torch tensor x (activations), got {type(x).__name__}; "
+                        "convert it first with torch.as_tensor(x, dtype=torch.float32)")
     if not (x.is_floating_point() or x.is_complex()):
         raise TypeError(
             f"dropout needs a floating-point tensor x (activations), got dtype {x.dtype}: rescaling "
@@ -66,9 +69,10 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, rescale: boo
         A tensor of ``x``'s shape, dtype and device; ``x`` itself when not training or ``p == 0``.
 
     Raises:
-        ValueError: ``p`` is not a number with ``0 <= p < 1``.
-        TypeError: ``x`` holds integers or bools (even when not training, so the mistake shows
-            at once); convert it with ``x.float()``.
+        ValueError: ``p`` is not a number with ``0 <= p < 1``, or ``training`` or ``rescale`` is
+            not a bool.
+        TypeError: ``x`` is not a tensor, or holds integers or bools (even when not training,
+            so the mistake shows at once); convert it with ``x.float()``.
 
     Shape: output has the shape of ``x``.
 
@@ -80,6 +84,8 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, rescale: boo
     """
     p = probability(p, "p")
     _check_dtype(x)
+    training = flag(training, "training", "drop while training; False passes x through")
+    rescale = flag(rescale, "rescale", "scale the survivors by 1 / (1 - p)")
     if not training or p == 0:
         return x
     keep = dropout_mask(x.shape, p, generator, device=x.device).to(x.dtype)
@@ -104,7 +110,7 @@ class Dropout(nn.Module):
     def __init__(self, p: float = 0.5, rescale: bool = True) -> None:
         super().__init__()
         self.p = probability(p, "p")
-        self.rescale = rescale
+        self.rescale = flag(rescale, "rescale", "scale the survivors by 1 / (1 - p)")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return dropout(x, self.p, self.training, self.rescale)

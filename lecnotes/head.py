@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from ._checks import positive_int, probability
+from ._checks import a_list, positive_int, probability
 
 
 def default_ps(xtra_fc: Sequence[int]) -> list[float]:
@@ -28,7 +28,7 @@ def default_ps(xtra_fc: Sequence[int]) -> list[float]:
         >>> default_ps([])
         [0.5]
     """
-    return [0.25] * len(xtra_fc) + [0.5]
+    return [0.25] * len(a_list(xtra_fc, "xtra_fc", "the sizes of the extra layers")) + [0.5]
 
 
 def _size(n: object, where: str) -> int:
@@ -98,6 +98,9 @@ def custom_head(n_features: int, n_classes: int, xtra_fc: Sequence[int] | None =
     """
     n_features = _size(n_features, "n_features")
     n_classes = _size(n_classes, "n_classes")
+    if n_classes < 2:
+        raise ValueError(f"n_classes must be at least 2, got {n_classes}: with one class every "
+                         "prediction is right, so the head learns nothing (loss 0, accuracy 1)")
     if xtra_fc is None:
         xtra_fc = [512]
     if not isinstance(xtra_fc, (list, tuple)):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._checks import positive_int
+
 
 class AdaptiveConcatPool2d(nn.Module):
     """Max-pool and average-pool each channel to ``size``, then concatenate them.
@@ -33,11 +35,17 @@ class AdaptiveConcatPool2d(nn.Module):
 
     def __init__(self, size: int = 1) -> None:
         super().__init__()
+        size = positive_int(size, "size", "the pooled output's height and width")  # type: ignore[assignment]
         self.size = size
         self.max = nn.AdaptiveMaxPool2d(size)
         self.avg = nn.AdaptiveAvgPool2d(size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.dim() not in (3, 4) or not x.is_floating_point() \
+                or 0 in x.shape[-3:]:
+            what = f"{x.dtype} {list(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+            raise TypeError(f"concat pooling needs a floating-point tensor [N, C, H, W] or [C, H, W] "
+                            f"with C, H, W >= 1 (a body's output), got {what}")
         # the channels are dim -3 both in [N, C, H, W] and in an unbatched [C, H, W]
         return torch.cat([self.max(x), self.avg(x)], dim=-3)
 

@@ -7,10 +7,14 @@ tables and chart legends all use this one form.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+
+from ._checks import names
 
 
 def spread(values: torch.Tensor | Sequence[float], fmt: str = ".3f") -> str:
@@ -26,9 +30,18 @@ def spread(values: torch.Tensor | Sequence[float], fmt: str = ".3f") -> str:
         >>> spread(torch.tensor([0.81, 0.84]), ".1%")
         '82.5% (81.0% to 84.0%)'
     """
-    v = torch.as_tensor(values, dtype=torch.float64).flatten()
+    if isinstance(values, str) or not isinstance(values, (torch.Tensor, Sequence, np.ndarray)):
+        raise TypeError(f"values must be a tensor, array, list or tuple of the runs' results, got "
+                        f"{values!r}")
+    given = torch.as_tensor(values)
+    if given.is_complex() or given.dtype == torch.bool:
+        raise TypeError(f"values must be real numbers, got {given.dtype} {values!r}")
+    v = given.to(torch.float64).flatten()
     if v.numel() == 0:
         raise ValueError("spread needs at least one value, got none")
+    if not bool(v.isfinite().all()) or not math.isfinite(v.mean().item()):
+        raise ValueError(f"values must be finite numbers whose mean is finite, got {values!r}; a nan "
+                         "or inf usually comes from a run that blew up")
     return f"{v.mean().item():{fmt}} ({v.min().item():{fmt}} to {v.max().item():{fmt}})"
 
 
@@ -110,7 +123,8 @@ def sweep_table(result, labels: Sequence[str] | None = None, name: str = "ps") -
         labels: one label per setting (default: the settings as written).
         name: the heading of the first column.
     """
-    labels = list(labels) if labels is not None else [str(s) for s in result.settings]
+    labels = [str(s) for s in result.settings] if labels is None else \
+        list(names(labels, "labels", "one label per setting"))
     if len(labels) != len(result.settings):
         raise ValueError(f"labels has {len(labels)} entries for {len(result.settings)} settings")
     rows = [f"| {name} | training loss, last epoch | lowest validation loss | at epoch "

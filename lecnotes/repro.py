@@ -35,6 +35,9 @@ fewer: ``$LECNOTES_THREADS`` overrides this default. A JupyterHub node that runs
 or a test run with one worker per core, sets it to 1, so that no two kernels fight over a core.
 """
 
+MAX_THREADS = 1024
+"""The largest thread count taken: more than any machine the book runs on has cores."""
+
 CUBLAS_WORKSPACE_CONFIG = ":4096:8"
 """``CUBLAS_WORKSPACE_CONFIG`` for repeatable cuBLAS results (NVIDIA documents this and ``:16:8``)."""
 
@@ -49,9 +52,11 @@ def default_threads() -> int:
     value = os.environ.get("LECNOTES_THREADS", "").strip()
     if not value:
         return THREADS
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"LECNOTES_THREADS must be a positive integer (torch's CPU thread count), "
-                         f"got {value!r}: set it to 1, 2, ... or unset it for the default {THREADS}")
+    # isascii: str.isdigit is also true for '²' and other digits int() does not read
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_THREADS:
+        raise ValueError(f"LECNOTES_THREADS must be a positive integer up to {MAX_THREADS} (torch's "
+                         f"CPU thread count), got {value!r}: set it to 1, 2, ... or unset it for the "
+                         f"default {THREADS}")
     return int(value)
 
 
@@ -85,6 +90,10 @@ def setup(seed: int = 0, threads: int | None = None) -> None:
     seed = check_seed(seed)
     threads = default_threads() if threads is None else \
         positive_int(threads, "threads", "torch's CPU thread count")  # type: ignore[assignment]
+    if threads > MAX_THREADS:  # type: ignore[operator]
+        raise ValueError(f"threads must be a positive integer up to {MAX_THREADS} (torch's CPU thread "
+                         f"count), got "
+                         f"{threads}: use the number of cores, or leave it out for the default")
     was_set = "CUBLAS_WORKSPACE_CONFIG" in os.environ
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG)  # before CUDA starts
     if not was_set and torch.cuda.is_initialized():

@@ -281,3 +281,68 @@ def test_dtype_and_shape_are_kept_and_eval_mode_is_the_identity(shape, p, dtype,
 def test_integer_dtypes_are_refused_whatever_p_and_mode(dtype, p, training):
     with pytest.raises(TypeError, match="dtype"):
         dropout(torch.zeros(5, dtype=dtype), p, training=training)
+
+
+# ---- flags take a bool and nothing else; x must be a tensor ----
+
+FLAGS = settings(max_examples=60, deadline=None, derandomize=True, database=None)
+not_a_bool = (st.text(max_size=5) | st.none() | st.integers(-2, 2) | st.floats(allow_nan=False)
+              | st.sampled_from([np.int64(1), np.float32(0.0), "False", "no", [], [True]]))
+
+
+def test_the_string_false_as_training_is_refused_rather_than_dropping():
+    with pytest.raises(ValueError, match=r"training must be True or False .* got 'False'"):
+        dropout(torch.ones(8), 0.5, training="False")
+
+
+def test_the_string_no_as_rescale_is_refused_rather_than_rescaling():
+    with pytest.raises(ValueError, match=r"rescale must be True or False .* got 'no'"):
+        Dropout(0.5, rescale="no")
+
+
+@pytest.mark.parametrize("name", ["training", "rescale"])
+def test_none_as_a_flag_is_refused_rather_than_read_as_false(name):
+    with pytest.raises(ValueError, match=rf"{name} must be True or False .* got None"):
+        dropout(torch.ones(8), 0.5, **{name: None})
+
+
+def test_numpy_bools_are_accepted_as_flags():
+    g1, g2 = gen(3), gen(3)
+    a = dropout(torch.ones(64), 0.5, training=np.bool_(True), rescale=np.bool_(False), generator=g1)
+    assert torch.equal(a, dropout(torch.ones(64), 0.5, training=True, rescale=False, generator=g2))
+
+
+def test_a_numpy_array_is_refused_with_a_type_error_naming_x():
+    with pytest.raises(TypeError, match=r"dropout needs a torch tensor x .* got ndarray"):
+        dropout(np.ones(4, dtype=np.float32), 0.5)
+
+
+@FLAGS
+@given(value=not_a_bool, which=st.sampled_from(["training", "rescale", "module"]))
+def test_any_flag_that_is_not_a_bool_is_a_named_value_error(value, which):
+    with pytest.raises(ValueError, match=r"(training|rescale) must be True or False"):
+        if which == "module":
+            Dropout(0.5, rescale=value)
+        else:
+            dropout(torch.ones(4), 0.5, **{which: value})
+
+
+tensor_dtypes = st.sampled_from([torch.float16, torch.bfloat16, torch.float32, torch.float64,
+                                 torch.complex64, torch.uint8, torch.int8, torch.int32, torch.int64,
+                                 torch.bool])
+devices = st.sampled_from(["cpu", "meta"])
+
+
+@FLAGS
+@given(dtype=tensor_dtypes, shape=st.lists(st.integers(0, 4), max_size=4), device=devices,
+       p=st.floats(0, 1, exclude_max=True), training=st.booleans(), rescale=st.booleans())
+def test_any_tensor_gives_a_tensor_of_its_shape_or_a_named_type_error(dtype, shape, device, p,
+                                                                     training, rescale):
+    x = torch.zeros(shape, dtype=dtype, device=device)
+    try:
+        out = dropout(x, p, training, rescale, generator=gen(0) if device == "cpu" else None)
+    except TypeError as err:
+        assert "dropout needs a floating-point tensor x" in str(err)
+        assert not (dtype.is_floating_point or dtype.is_complex)
+        return
+    assert out.shape == x.shape and out.dtype == x.dtype and out.device == x.device

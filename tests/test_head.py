@@ -263,6 +263,7 @@ def test_numpy_non_integers_bools_and_non_positive_integers_are_refused_as_sizes
 FAST = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 
 sizes = st.integers(1, 48) | st.integers(1, 48).map(np.int64)
+class_counts = st.integers(2, 48) | st.integers(2, 48).map(np.int64)  # one class is refused
 probs = (st.floats(0, 1, exclude_max=True) | st.sampled_from([0, 0.0, np.float32(0.5), np.float64(0.25)]))
 
 
@@ -274,7 +275,7 @@ def valid_arguments(draw):
     n_layers = len(xtra_fc) + 1
     ps = draw(st.none() | probs | st.lists(probs, min_size=n_layers, max_size=n_layers)
               | st.lists(probs, min_size=n_layers, max_size=n_layers).map(tuple))
-    return draw(sizes), draw(sizes), xtra_fc, ps
+    return draw(sizes), draw(class_counts), xtra_fc, ps
 
 
 def expected_structure(n_features, n_classes, xtra_fc, ps) -> list[tuple]:
@@ -375,3 +376,15 @@ def test_generated_ps_lists_of_the_wrong_length_raise_an_error_naming_ps(xtra_fc
 def test_integers_too_large_for_a_float_are_refused_as_p_with_the_usual_message(p):
     with pytest.raises(ValueError, match="ps must be a number with 0 <= p < 1"):
         custom_head(8, 2, [4], ps=p)
+
+
+# ---- one class, and a string where the sizes go ----
+
+def test_a_head_for_one_class_is_refused():
+    with pytest.raises(ValueError, match=r"n_classes must be at least 2, got 1"):
+        custom_head(1024, 1)
+
+
+def test_default_ps_refuses_a_string_rather_than_counting_its_letters():
+    with pytest.raises(TypeError, match=r"xtra_fc must be a list or tuple .* got the str 'ab'"):
+        default_ps("ab")

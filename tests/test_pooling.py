@@ -1,5 +1,6 @@
 """Concat pooling: max-pool and average-pool side by side, C channels in, 2C features out."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -94,3 +95,47 @@ def test_shapes_for_batched_and_unbatched_inputs_of_any_size(n, c, h, w, size, s
     assert unbatched.shape == (2 * c, size, size)
     torch.testing.assert_close(batched, torch_concat(x, size), rtol=0, atol=0)
     torch.testing.assert_close(unbatched, batched[0], rtol=0, atol=0)
+
+
+# ---- the size is a positive integer; the input a float tensor of images' channels ----
+
+def test_pooling_size_zero_is_refused_rather_than_giving_no_features():
+    with pytest.raises(ValueError, match=r"size must be a positive integer .* got 0"):
+        AdaptiveConcatPool2d(0)
+
+
+@pytest.mark.parametrize("size", [-1, 1.5, None, "a", True])
+def test_pooling_sizes_that_are_not_positive_integers_are_named(size):
+    with pytest.raises(ValueError, match=r"size must be a positive integer \(the pooled output's"):
+        concat_pool(size)
+
+
+def test_numpy_integers_are_accepted_as_the_pooling_size(x):
+    assert torch.equal(concat_pool(np.int64(2))(x), concat_pool(2)(x))
+
+
+pool_dtypes = st.sampled_from([torch.float16, torch.float32, torch.float64, torch.complex64,
+                               torch.uint8, torch.int32, torch.bool])
+
+
+@FAST
+@given(dtype=pool_dtypes, shape=st.lists(st.integers(0, 4), max_size=5), size=st.integers(1, 3))
+def test_any_tensor_gives_pooled_features_or_a_named_type_error(dtype, shape, size):
+    x = torch.ones(shape, dtype=dtype)
+    try:
+        out = AdaptiveConcatPool2d(size)(x)
+    except TypeError as err:
+        assert "concat pooling needs a floating-point tensor [N, C, H, W] or [C, H, W]" in str(err)
+        return
+    assert out.shape[-3:] == (2 * x.shape[-3], size, size) and out.dtype == dtype
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 0, 4), (3, 4, 0), (2, 0, 2, 2)])
+def test_empty_channels_or_sides_are_refused_with_a_type_error(shape):
+    with pytest.raises(TypeError, match=r"C, H, W >= 1 .* got torch.float32"):
+        AdaptiveConcatPool2d()(torch.zeros(shape))
+
+
+def test_a_list_is_refused_with_a_type_error():
+    with pytest.raises(TypeError, match=r"concat pooling needs a floating-point tensor .* got list"):
+        AdaptiveConcatPool2d()([[1.0]])

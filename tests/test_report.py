@@ -56,3 +56,28 @@ def test_a_difference_is_clear_only_beyond_the_seed_spread_and_twice_the_noise()
 def test_difference_names_mismatched_shapes():
     with pytest.raises(ValueError, match=r"same shape \[seeds, images\]"):
         difference(torch.zeros(2, 3), torch.zeros(3, 3))
+
+
+# ---- spread refuses what it cannot write as a mean and a range ----
+
+def test_spread_of_complex_numbers_is_refused_rather_than_dropping_the_imaginary_part():
+    with pytest.raises(TypeError, match=r"values must be real numbers, got torch.complex"):
+        spread([1 + 2j, 3 + 0j])
+
+
+@pytest.mark.parametrize("values", [[1e308, 1e308], [0.5, float("nan")], [float("inf"), 0.5]])
+def test_spread_refuses_a_mean_or_a_value_that_is_not_finite(values):
+    with pytest.raises(ValueError, match=r"values must be finite numbers whose mean is finite"):
+        spread(values)
+
+
+def test_spread_of_a_string_is_a_named_type_error():
+    with pytest.raises(TypeError, match=r"values must be a tensor, array, list or tuple"):
+        spread("0.5")
+
+
+def test_sweep_table_refuses_a_string_of_labels_rather_than_one_letter_per_setting():
+    class Result:
+        settings = [0.0, 0.5]
+    with pytest.raises(TypeError, match=r"labels must be a list or tuple .* got the str 'ab'"):
+        sweep_table(Result(), labels="ab")

@@ -200,3 +200,28 @@ def test_setup_takes_a_numpy_integer_seed_and_refuses_a_non_integer_one():
     assert torch.equal(torch.rand(3), a[0]) and random.random() == a[1]
     with pytest.raises(ValueError, match="seed must be an integer"):
         setup(seed=1.5)
+
+
+# ---- seeds map to distinct streams; thread counts a machine can have ----
+
+@pytest.mark.parametrize("seed", [-1, -5, 2**63, 2**64 - 1])
+def test_setup_refuses_seeds_whose_stream_another_seed_also_gives(seed):
+    # torch maps -1 to 2**64 - 1 and Python's random maps -5 to 5: refused, not shared
+    with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*63 - 1"):
+        setup(seed=seed)
+
+
+def test_the_largest_seed_allowed_is_taken():
+    setup(seed=2**63 - 1)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", str(10**20), "1025"])
+def test_lecnotes_threads_beyond_plain_digits_or_a_sane_count_is_named(monkeypatch, value):
+    monkeypatch.setenv("LECNOTES_THREADS", value)
+    with pytest.raises(ValueError, match=r"LECNOTES_THREADS must be a positive integer up to 1024"):
+        setup()
+
+
+def test_setup_refuses_a_thread_count_no_machine_has():
+    with pytest.raises(ValueError, match=r"threads must be a positive integer up to 1024 .* got 10+"):
+        setup(threads=10**20)
