@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._checks import labels_outside, listed
+from ._checks import labels_outside, listed, names
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 """The splits a task may have, by the names :meth:`Task.split` takes (``"test"`` is optional)."""
@@ -61,18 +61,27 @@ class Task:
     test_y: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
+        self.classes = names(self.classes, "classes", "one name per class")
+        if self.c < 2:
+            raise ValueError(f"Task {self.name!r}: classes must name at least 2 classes (with one, "
+                             f"every prediction is right and nothing is learned), got {self.classes!r}")
+        if not callable(self.transform):
+            raise TypeError(f"Task {self.name!r}: transform must be callable (applied to a batch of "
+                            f"images before the body, e.g. lecnotes.data.Normalize()), got "
+                            f"{self.transform!r}")
         if (self.test_x is None) != (self.test_y is None):
             raise ValueError(f"Task {self.name!r}: give both test_x and test_y, or neither")
         for split in self.splits:
             x, y = self.split(split)
+            self._check_images(split, x)
+            if not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or y.dim() != 1:
+                got = f"{type(y).__name__} {getattr(y, 'dtype', '')} {list(getattr(y, 'shape', []))}"
+                raise ValueError(f"Task {self.name!r}: {split}_y must be a tensor of integer labels "
+                                 f"0..{self.c - 1}, int64 [N], got {got}; convert it with "
+                                 "torch.as_tensor(y).long().flatten()")
             if len(x) != len(y):
                 raise ValueError(f"Task {self.name!r}: {split}_x has {len(x)} images but {split}_y has "
                                  f"{len(y)} labels; give one label per image")
-            if not isinstance(y, torch.Tensor) or y.dtype.is_floating_point or y.dtype.is_complex \
-                    or y.dtype == torch.bool:
-                raise ValueError(f"Task {self.name!r}: {split}_y must be a tensor of integer labels "
-                                 f"0..{self.c - 1}, got {type(y).__name__} "
-                                 f"{getattr(y, 'dtype', '')}".rstrip() + "; convert it with .long()")
             outside = labels_outside(y, self.c)
             if outside:
                 raise ValueError(
@@ -80,6 +89,21 @@ class Task:
                     f"(one per class of {self.classes}). Renumber the labels to 0..{self.c - 1}, or "
                     "add the missing class names to classes."
                 )
+
+    def _check_images(self, split: str, x: object) -> None:
+        """Images kept as bytes, ``uint8 [N, H, W]`` or ``[N, C, H, W]``, shaped as the training ones."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"Task {self.name!r}: {split}_x must be a torch tensor of uint8 images, got "
+                            f"{type(x).__name__}; convert it with torch.as_tensor(...)")
+        if x.dtype != torch.uint8:
+            raise ValueError(
+                f"Task {self.name!r}: {split}_x must hold uint8 pixel values 0..255 (the transform "
+                f"divides them by 255), got {x.dtype}. Images already scaled to [0, 1] would be "
+                "scaled twice: convert them with (x * 255).round().to(torch.uint8)")
+        if x.dim() not in (3, 4) or x.shape[1:] != self.train_x.shape[1:]:
+            raise ValueError(f"Task {self.name!r}: {split}_x must be images [N, H, W] or [N, C, H, W], "
+                             f"each shaped like the training images {list(self.train_x.shape[1:])}, "
+                             f"got {list(x.shape)}")
 
     @property
     def c(self) -> int:
