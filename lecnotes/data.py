@@ -52,13 +52,14 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from ._checks import labels_outside, listed, positive_int
+from ._checks import env_switch, flag, labels_outside, listed, positive_int
 from ._checks import seed as check_seed
 from .folders import user_cache_dir
 from .task import Task
@@ -122,7 +123,6 @@ _DTYPES = {0x08: torch.uint8, 0x09: torch.int8, 0x0B: torch.int16, 0x0C: torch.i
 _NAMES = tuple(name for pair in FILES.values() for name in pair)
 # What a failed connection raises: no network, refused, name lookup, timeout, HTTP error status.
 _NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError)
-_OFF, _ON = ("0", "false", "no", "off"), ("", "1", "true", "yes", "on")
 
 
 class DownloadError(ValueError):
@@ -187,14 +187,9 @@ def download_allowed() -> bool:
         >>> isinstance(download_allowed(), bool)
         True
     """
-    raw = os.environ.get("LECNOTES_DOWNLOAD", "")
-    value = raw.strip().lower()
-    if value in _OFF or value in _ON:
-        return value in _ON
-    raise ValueError(
-        f"LECNOTES_DOWNLOAD is {raw!r}; allowed: 0 (never download Fashion-MNIST) or 1 "
-        "(download it when it is missing, the default). Set it to one of these or unset it."
-    )
+    allowed = env_switch("LECNOTES_DOWNLOAD", "never download Fashion-MNIST",
+                         "download it when it is missing, the default")
+    return allowed is not False
 
 
 def base_url() -> str:
@@ -276,6 +271,8 @@ def find_data_dir(allow_download: bool | None = None) -> Path:
         >>> _find("t10k-labels-idx1-ubyte", find_data_dir()) is not None
         True
     """
+    may_download = download_allowed() if allow_download is None else \
+        flag(allow_download, "allow_download", "whether missing files may be downloaded")
     env = _env_folder()
     if env is not None:
         return _check_env_folder(os.environ["LECNOTES_DATA"], env)
@@ -283,10 +280,10 @@ def find_data_dir(allow_download: bool | None = None) -> Path:
         if all(_find(name, folder) for name in _NAMES):
             return folder
     if allow_download is None:
-        if not download_allowed():
+        if not may_download:
             raise _not_found("the automatic download is off (LECNOTES_DOWNLOAD="
                              f"{os.environ.get('LECNOTES_DOWNLOAD')})")
-    elif not allow_download:
+    elif not may_download:
         raise _not_found("downloading was not asked for")
     url = base_url()
     try:
@@ -311,15 +308,26 @@ def read_idx(path: str | Path) -> torch.Tensor:
         (torch.Size([10000]), torch.uint8)
     """
     path = Path(path)
+    return _parse_idx(path, _content(path))
+
+
+def _content(path: Path) -> bytes:
+    """A file's bytes, decompressed if it is gzipped."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
         try:
-            raw = f.read()
+            return f.read()
         except (EOFError, gzip.BadGzipFile, zlib.error) as err:  # cut-short or damaged .gz
             raise ValueError(f"{path}: truncated or damaged gzip file ({err})") from err
+
+
+def _parse_idx(path: Path, raw: bytes) -> torch.Tensor:
+    """The tensor an IDX file's content holds (see :func:`read_idx`)."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES:
         raise ValueError(f"{path}: not an IDX file (bad magic number)")
     ndim = raw[3]
+    if ndim == 0:
+        raise ValueError(f"{path}: not an IDX file of images or labels: its header says 0 dimensions")
     if len(raw) < 4 + 4 * ndim:
         raise ValueError(f"{path}: truncated IDX file: the header of {ndim} sizes is cut short")
     shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
@@ -357,7 +365,15 @@ def load_split(split: str = "train", folder: str | Path | None = None) -> tuple[
     paths = [_find(name, folder) for name in FILES[split]]
     if None in paths:
         raise FileNotFoundError(f"{folder} lacks the IDX files for the {split!r} split")
-    images, labels = (read_idx(p) for p in paths)  # type: ignore[arg-type]
+    env = _env_folder()
+    check_sums = env is not None and env.resolve() == folder.resolve()
+    images, labels = (_read_fashion(p, name, check_sums)  # type: ignore[arg-type]
+                      for p, name in zip(paths, FILES[split], strict=True))
+    if images.dim() != 3 or images.shape[1:] != (28, 28) or labels.dim() != 1:
+        raise ValueError(
+            f"{paths[0]} and {paths[1]} hold shapes {list(images.shape)} and {list(labels.shape)}; "
+            "Fashion-MNIST's are [N, 28, 28] and [N]. They are not Fashion-MNIST's files: restore "
+            "the originals (see `python -m lecnotes.data --download`)")
     if images.shape[0] != labels.shape[0]:
         raise ValueError(f"{split}: {images.shape[0]} images but {labels.shape[0]} labels")
     outside = labels_outside(labels, len(CLASSES))
@@ -369,6 +385,37 @@ def load_split(split: str = "train", folder: str | Path | None = None) -> tuple[
             "`python -m lecnotes.data --download`) or point LECNOTES_DATA at the original files."
         )
     return images, labels.long()
+
+
+_SUMS_SEEN: dict[tuple[str, int, int], str] = {}
+"""Per file (path, size, modification time), the SHA-256 of its content, once computed."""
+
+
+def _read_fashion(path: Path, name: str, check_sum: bool) -> torch.Tensor:
+    """One of Fashion-MNIST's IDX files: uint8 values, and (``check_sum``) its known SHA-256.
+
+    A content with another SHA-256 is read all the same (a re-encoded copy may be fine), with
+    one warning per file.
+    """
+    raw = _content(path)
+    values = _parse_idx(path, raw)
+    if values.dtype != torch.uint8:
+        raise ValueError(
+            f"{path} holds {values.dtype} values; Fashion-MNIST's IDX files hold uint8 (pixel values "
+            "0..255 and labels 0..9). It is not Fashion-MNIST's file: restore the original (see "
+            "`python -m lecnotes.data --download`)")
+    if check_sum:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in _SUMS_SEEN:
+            _SUMS_SEEN[key] = digest = hashlib.sha256(raw).hexdigest()
+            if digest != SHA256[name]:
+                warnings.warn(
+                    f"{path} (under LECNOTES_DATA) has SHA-256 {digest}, not Fashion-MNIST's "
+                    f"{SHA256[name]}: its content differs from the official {name}. It is used as "
+                    "it is; if this is not meant, restore the original file.", UserWarning,
+                    stacklevel=4)
+    return values
 
 
 @dataclass(frozen=True)
@@ -394,13 +441,16 @@ class Normalize:
 
 
 def _select(x: torch.Tensor, y: torch.Tensor, labels: tuple[int, ...], per_class: int | None,
-            generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Take ``per_class`` seeded-random examples of each label and renumber labels 0..C-1."""
-    return _take(x, y, labels, _indices(y, labels, per_class, generator))
+            generator: torch.Generator, name: str = "per-class count") -> tuple[torch.Tensor, torch.Tensor]:
+    """Take ``per_class`` seeded-random examples of each label and renumber labels 0..C-1.
+
+    ``name`` is the caller's argument that gave ``per_class``, for the message when it is too large.
+    """
+    return _take(x, y, labels, _indices(y, labels, per_class, generator, name))
 
 
 def _indices(y: torch.Tensor, labels: tuple[int, ...], per_class: int | None,
-             generator: torch.Generator) -> list[torch.Tensor]:
+             generator: torch.Generator, name: str = "per-class count") -> list[torch.Tensor]:
     """Per label, the positions of ``per_class`` seeded-random examples (all, in order, for None)."""
     n = len(CLASSES)
     wrong = sorted({int(lab) for lab in labels if not 0 <= int(lab) < n})
@@ -416,8 +466,8 @@ def _indices(y: torch.Tensor, labels: tuple[int, ...], per_class: int | None,
         idx = (y == lab).nonzero().flatten()
         if per_class is not None:
             if per_class > len(idx):
-                raise ValueError(f"per-class count {per_class} exceeds the {len(idx)} examples "
-                                 f"of class {lab}")
+                raise ValueError(f"{name} {per_class} exceeds the {len(idx)} examples "
+                                 f"of class {lab} ({CLASSES[lab]}): lower {name}")
             idx = idx[torch.randperm(len(idx), generator=generator)[:per_class]]
         keep.append(idx)
     return keep
@@ -499,8 +549,8 @@ def _task(name: str, labels: tuple[int, ...], n_train: int | None, n_valid: int 
     n_train = positive_int(n_train, "n_train", none_means="all")
     n_valid = positive_int(n_valid, "n_valid", none_means="all")
     g = torch.Generator().manual_seed(check_seed(seed))
-    tx, ty = _select(*load_split("train", folder), labels, n_train, g)
-    vx, vy = _select(*load_split("test", folder), labels, n_valid, g)
+    tx, ty = _select(*load_split("train", folder), labels, n_train, g, "n_train")
+    vx, vy = _select(*load_split("test", folder), labels, n_valid, g, "n_valid")
     return Task(name, tx, ty, vx, vy, tuple(CLASSES[i] for i in labels), Normalize())
 
 

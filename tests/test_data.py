@@ -1,7 +1,9 @@
 """The IDX reader, the data search and the source/target tasks, on small IDX files written here."""
 
 import gzip
+import hashlib
 import struct
+import warnings
 
 import numpy as np
 import pytest
@@ -82,6 +84,10 @@ def env(tmp_path, monkeypatch):
 def dataset(env, monkeypatch):
     folder = write_dataset(env / "fm", gz=True)
     monkeypatch.setenv("LECNOTES_DATA", str(folder))
+    # the synthetic files stand in for the real ones, checksums included
+    monkeypatch.setattr(data, "SHA256", {
+        name: hashlib.sha256(gzip.decompress((folder / f"{name}.gz").read_bytes())).hexdigest()
+        for name in data.SHA256})
     return folder
 
 
@@ -449,4 +455,63 @@ def test_numpy_integers_are_accepted_as_counts_and_seeds(dataset):
 @pytest.mark.parametrize("seed", [1.5, "0", None, True])
 def test_bad_seed_is_named(dataset, seed):
     with pytest.raises(ValueError, match="seed must be an integer"):
+        target_task(n_train=5, n_valid=3, seed=seed)
+
+
+# ---- files under LECNOTES_DATA are checked: header, shape, dtype, checksum ----
+
+def test_an_idx_header_with_zero_dimensions_is_a_named_error(tmp_path):
+    path = tmp_path / "x"
+    path.write_bytes(bytes([0, 0, 0x08, 0, 7]))
+    with pytest.raises(ValueError, match=r"x: not an IDX file .* 0 dimensions"):
+        read_idx(path)
+
+
+def test_float32_images_under_lecnotes_data_are_refused_naming_the_file_and_dtype(dataset):
+    images, _ = synthetic_split("train", 0)
+    write_idx(dataset / "train-images-idx3-ubyte", images.astype(np.float32) / 255, gz=True)
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte.gz holds torch.float32 .* uint8"):
+        load_split("train")
+
+
+def test_images_of_another_shape_under_lecnotes_data_are_refused(dataset):
+    images, _ = synthetic_split("test", 1)
+    write_idx(dataset / "t10k-images-idx3-ubyte", images.reshape(-1, 28 * 28), gz=True)
+    with pytest.raises(ValueError, match=r"shapes \[60, 784\] and \[60\]; .* \[N, 28, 28\]"):
+        load_split("test")
+
+
+def test_files_under_lecnotes_data_with_another_checksum_are_used_with_one_warning(dataset):
+    images, labels = synthetic_split("test", 1)
+    images[:, 5, 5] ^= 1  # other pixels: what the known checksum would catch
+    write_idx(dataset / "t10k-images-idx3-ubyte", images, gz=True)
+    with pytest.warns(UserWarning, match=r"t10k-images-idx3-ubyte.gz \(under LECNOTES_DATA\) has "
+                                         r"SHA-256 [0-9a-f]{64}, not Fashion-MNIST's"):
+        x, _ = load_split("test")
+    assert torch.equal(x, torch.from_numpy(images))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_split("test")  # said once per file
+
+
+def test_the_known_files_under_lecnotes_data_load_without_a_warning(dataset):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_split("train")
+
+
+def test_an_unknown_lecnotes_download_is_refused_even_when_the_files_are_there(dataset, monkeypatch):
+    monkeypatch.setenv("LECNOTES_DOWNLOAD", "maybe")
+    with pytest.raises(ValueError, match=r"LECNOTES_DOWNLOAD is 'maybe'; allowed: 0 .* or 1"):
+        target_task(n_train=5, n_valid=3)
+
+
+def test_a_source_task_asking_more_validation_images_than_a_class_has_names_n_valid(dataset):
+    with pytest.raises(ValueError, match=r"n_valid 7 exceeds the 6 examples of class 5 .*lower n_valid"):
+        source_task(n_train=5, n_valid=N_PER_CLASS["test"] + 1)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63, 2**64 - 1])
+def test_a_negative_or_too_large_seed_is_refused_by_the_tasks(dataset, seed):
+    with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*63 - 1"):
         target_task(n_train=5, n_valid=3, seed=seed)
