@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import importlib.util
 import math
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -28,7 +27,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import batch_size, flag, non_negative_number, positive_int, positive_number
+from ._checks import (
+    batch_size,
+    env_switch,
+    flag,
+    folder,
+    int_at_least,
+    non_negative_number,
+    positive_int,
+    positive_number,
+)
 from ._checks import seed as check_seed
 from .body import freeze, pretrained_body
 from .head import custom_head, n_params
@@ -84,7 +92,8 @@ class History:
             self.train_acc_eval.append(train_eval[1])
 
     def table(self, digits: int = 3) -> str:
-        """The history as a fixed-width text table, rounded to ``digits``."""
+        """The history as a fixed-width text table, rounded to ``digits`` (an integer >= 0)."""
+        digits = int_at_least(digits, "digits", 0, "decimals shown")
         head = f"{'epoch':>5} {'train_loss':>10} {'valid_loss':>10} {'valid_acc':>9}"
         rows = [head] + [
             f"{i + 1:>5} {t:>10.{digits}f} {v:>10.{digits}f} {a:>9.{digits}f}"
@@ -96,11 +105,10 @@ class History:
 def _show_progress(progress: bool | None) -> bool:
     if progress is not None:
         return progress
-    setting = os.environ.get("LECNOTES_PROGRESS", "auto").lower()
-    if setting in ("0", "false", "no", "off"):
-        return False
-    if setting in ("1", "true", "yes", "on"):
-        return True
+    setting = env_switch("LECNOTES_PROGRESS", "no progress bar", "a progress bar during fit",
+                         "a bar only when run interactively, the default")
+    if setting is not None:
+        return setting
     return "ipykernel" in sys.modules or sys.stderr.isatty()
 
 
@@ -184,32 +192,114 @@ class Learner:
                  precompute: bool = True, bs: int = 64, seed: int = 0,
                  cache_dir: str | Path | None = None, progress: bool | None = None,
                  device: torch.device | str | None = None) -> None:
+        _check_task(data)
         bs = batch_size(bs)
         precompute = flag(precompute, "precompute", "train on cached body activations, or run every "
                           "mini-batch through the body")
+        progress = _progress_setting(progress)
         seed = check_seed(seed)
-        _check_task(data)
-        self.device = torch.device(device or "cpu")
+        cache_dir = None if cache_dir is None else folder(cache_dir, "cache_dir")
+        if head is not None:
+            if not isinstance(head, nn.Module):
+                raise TypeError(f"head must be a torch.nn.Module (for example custom_head(...)) or "
+                                f"None, got {head!r}")
+            given = [f"{k}={v!r}" for k, v in (("xtra_fc", xtra_fc), ("ps", ps)) if v is not None]
+            if given:
+                raise ValueError(
+                    f"head= is given together with {' and '.join(given)}, which only shape the "
+                    "default head: build the head with them (custom_head(n_features, n_classes, "
+                    "xtra_fc, ps)), or leave head out")
+        self.device = _device(device)
+        self._cache: dict[str, tuple] = {}
+        self.cache_hits: dict[str, bool] = {}
+        self._warned: set[str] = set()  # warnings shown already: one per cause, not one per split
         self.body = freeze(body).to(self.device)
         self.pool = concat_pool()
-        self.data = data
+        self._data = data
         self.precompute = precompute
         self.bs = bs
         self.cache_dir = cache_dir
         self.progress = progress
         with self._own_rng(seed):
-            self.n_features = int(self.compute_activations(data.train_x[:2]).shape[1])
+            try:
+                probe = self.compute_activations(data.train_x[:2])
+            except RuntimeError as exc:
+                raise ValueError(
+                    f"the body cannot take data's images (task {data.name!r}: "
+                    f"{str(data.train_x.dtype).replace('torch.', '')} "
+                    f"{list(data.train_x.shape[1:])} each, then its transform): {exc}. Give the "
+                    "body images of the kind it was trained on (Fashion-MNIST: uint8 [N, 28, 28])"
+                ) from None
+            self.n_features = int(probe.shape[1])
+            if head is not None:
+                _check_head(head, probe.to(self.device), data.c)
             self.head = head if head is not None else custom_head(self.n_features, data.c, xtra_fc, ps)
             self.head.to(self.device)
-        # One Adam for the learner's life. Its lr and weight decay are set by fit, which also
-        # clears its moments whenever they change (see _use_hyperparameters).
-        self._opt = torch.optim.Adam([p for p in self.head.parameters() if p.requires_grad])
+        # One Adam for the learner's life (a new one only for a head swapped in later, see
+        # _bind_head). Its lr and weight decay are set by fit, which also clears its moments
+        # whenever they change (see _use_hyperparameters).
+        self._opt = torch.optim.Adam(self._trainable())
         self._opt_hyper: tuple[float, float] | None = None  # (lr, wd) of the last fit
         self._shuffle = torch.Generator().manual_seed(seed)
-        self._cache: dict[str, torch.Tensor] = {}
-        self.cache_hits: dict[str, bool] = {}
-        self._warned: set[str] = set()  # warnings shown already: one per cause, not one per split
         self.history = History()
+
+    @property
+    def data(self) -> Task:
+        """The task; setting another one drops the activations kept for the old one."""
+        return self._data
+
+    @data.setter
+    def data(self, task: Task) -> None:
+        _check_task(task)
+        self._data = task
+        self._cache.clear()
+
+    @property
+    def bs(self) -> int:
+        """The mini-batch size, at least 2 (checked when set)."""
+        return self._bs
+
+    @bs.setter
+    def bs(self, value: int) -> None:
+        self._bs = batch_size(value)
+
+    @property
+    def precompute(self) -> bool:
+        """Train on cached body activations (True) or run every mini-batch through the body."""
+        return self._precompute
+
+    @precompute.setter
+    def precompute(self, value: bool) -> None:
+        self._precompute = flag(value, "precompute", "train on cached body activations, or run "
+                                "every mini-batch through the body")
+
+    @property
+    def progress(self) -> bool | None:
+        """Show a progress bar during fit: True, False, or None (only when run interactively)."""
+        return self._progress
+
+    @progress.setter
+    def progress(self, value: bool | None) -> None:
+        self._progress = _progress_setting(value)
+
+    def _trainable(self) -> list[nn.Parameter]:
+        return [p for p in self.head.parameters() if p.requires_grad]
+
+    def _bind_head(self) -> None:
+        """Give Adam the current head's parameters when the head (or one of its layers) was swapped.
+
+        ``learn.head = custom_head(...)`` after construction would otherwise train nothing: the
+        optimiser would keep stepping the old head's parameters. The new head gets a fresh Adam.
+        """
+        params, bound = self._trainable(), self._opt.param_groups[0]["params"]
+        if len(params) == len(bound) and all(p is q for p, q in zip(params, bound, strict=True)):
+            return
+        with torch.no_grad():
+            probe = self.compute_activations(self.data.train_x[:2])
+        _check_head(self.head, probe.to(self.device), self.data.c)
+        self.head.to(self.device)
+        self._opt = torch.optim.Adam(self._trainable())
+        self._opt_hyper = None
 
     @classmethod
     def pretrained(cls, data: Task, xtra_fc: list[int] | None = None,
@@ -228,6 +318,7 @@ class Learner:
         Returns:
             The learner.
         """
+        _check_task(data)  # before the body is loaded
         return cls(pretrained_body(weights), data, xtra_fc=xtra_fc, ps=ps, precompute=precompute,
                    **kwargs)  # type: ignore[arg-type]
 
@@ -271,7 +362,13 @@ class Learner:
         """Pooled body activations of any raw images, computed now, never cached. ``[N, n_features]``.
 
         The same numbers :meth:`activations` keeps for a whole split.
+
+        Raises:
+            TypeError: ``images`` is not a tensor.
+            ValueError: no images, or images not shaped like the task's (one image alone needs
+                its batch dimension: ``images[None]``).
         """
+        _check_images(images, self.data.train_x)
         return _body_activations(nn.Sequential(self.body, self.pool), images, self.data.transform,
                                  device=self.device)
 
@@ -281,15 +378,20 @@ class Learner:
         Shape: ``[N, n_features]``.
 
         Computed on first use or read from ``cache_dir`` (see :mod:`lecnotes.precompute`), then
-        kept: what :meth:`compute_activations` gives for the split's images.
+        kept: what :meth:`compute_activations` gives for the split's images. They are kept for
+        those images and that transform only: a new task (``learn.data = ...``), another tensor
+        or transform in the task, or images edited in place (``task.train_x[:] = ...``) mean
+        they are computed (or read from the cache) again.
         """
         images, _ = self.data.split(split)  # checks split, before it is used as a key
-        if split not in self._cache:
+        transform, version = self.data.transform, _version(images)
+        kept = self._cache.get(split)
+        if kept is None or kept[0] is not images or kept[1] != version or kept[2] is not transform:
             feats, hit = cached_activations(nn.Sequential(self.body, self.pool), images,
-                                            self.data.transform, self.cache_dir, self.device,
+                                            transform, self.cache_dir, self.device,
                                             warned=self._warned)
-            self._cache[split], self.cache_hits[split] = feats, hit
-        return self._cache[split]
+            self._cache[split], self.cache_hits[split] = (images, version, transform, feats), hit
+        return self._cache[split][3]
 
     def _inputs(self, split: str, idx: torch.Tensor) -> torch.Tensor:
         if self.precompute:
@@ -311,7 +413,23 @@ class Learner:
 
         Returns:
             ``(mean loss, accuracy)`` as floats.
+
+        Raises:
+            ValueError: ``split`` or ``mode`` is none of the allowed values.
+            FloatingPointError: the loss is nan or infinite: the head's weights blew up (a
+                ``fit`` with far too large an ``lr`` or ``wd``), so the numbers mean nothing.
         """
+        loss, acc = self._evaluate(split, mode)
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"the {split} loss is {loss}: the head's weights are no longer usable numbers "
+                "(a fit with far too large an lr or wd blew them up), so its accuracy means "
+                "nothing. Build a new Learner and train it with a smaller lr (the book uses 1e-3).")
+        return loss, acc
+
+    @torch.no_grad()
+    def _evaluate(self, split: str, mode: str = "eval") -> tuple[float, float]:
+        """:meth:`evaluate` without the check for a loss that is nan or infinite."""
         if mode not in ("eval", "train"):
             raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
         y = self._labels(split)  # raises the ValueError for a split the task does not have
@@ -352,6 +470,9 @@ class Learner:
         epochs = positive_int(epochs, "epochs", "passes over the training set")  # type: ignore[assignment]
         lr = positive_number(lr, "lr", "the learning rate")
         wd = non_negative_number(wd, "wd", "the weight decay")
+        eval_train = flag(eval_train, "eval_train", "also score the whole training set after "
+                          "every epoch, dropout off")
+        self._bind_head()
         self._use_hyperparameters(lr, wd)
         for _ in self._with_progress(range(epochs)):
             epoch = len(self.history) + 1
@@ -415,7 +536,7 @@ class Learner:
 
     def _scored(self, split: str, what: str, epoch: int) -> tuple[float, float]:
         """:meth:`evaluate` in eval mode, refusing a loss that is nan or infinite (named ``what``)."""
-        loss, acc = self.evaluate(split)
+        loss, acc = self._evaluate(split)
         if not math.isfinite(loss):
             raise self._blown_up(what, loss, epoch)
         return loss, acc
@@ -433,6 +554,8 @@ class Learner:
 
 def _check_task(data: Task) -> None:
     """A task the learner can train on: 2 or more training images and some validation images."""
+    if not isinstance(data, Task):
+        raise TypeError(f"data must be a Task (for example lecnotes.target_task()), got {data!r}")
     name = getattr(data, "name", "?")
     n_train, n_valid = len(data.train_y), len(data.valid_y)
     if n_train < 2:
@@ -445,3 +568,86 @@ def _check_task(data: Task) -> None:
             f"task {name!r} has no validation images (valid_x and valid_y are empty); fit scores "
             "the head on them after every epoch: give the task some validation images"
         )
+
+
+def _progress_setting(value: object) -> bool | None:
+    if value is None:
+        return None
+    return flag(value, "progress", "show a progress bar during fit; None: only when run interactively")
+
+
+def _device(device: object) -> torch.device:
+    """``device`` as a ``torch.device`` that this machine has (default the CPU), or a named error."""
+    if device is None:
+        return torch.device("cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a str or torch.device ('cpu', 'cuda', 'mps'), or None for "
+                        f"the CPU, got {device!r}")
+    try:
+        chosen = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device must be a device torch knows ('cpu', 'cuda', 'cuda:1', 'mps'), got "
+                         f"{device!r}") from None
+    missing = {"cuda": not torch.cuda.is_available(),
+               "mps": not (getattr(torch.backends, "mps", None) is not None
+                           and torch.backends.mps.is_available())}
+    if missing.get(chosen.type, False):
+        raise ValueError(f"device is {device!r}, but this machine has no {chosen.type.upper()} device "
+                         "torch can use: leave device out for the CPU, or use pick_device(), which "
+                         "chooses the fastest there is")
+    return chosen
+
+
+def _version(images: torch.Tensor) -> int | None:
+    """The tensor's version counter, which every in-place edit advances (None if it has none)."""
+    try:
+        return images._version
+    except RuntimeError:  # an inference-mode tensor keeps no version counter
+        return None
+
+
+def _check_images(images: object, like: torch.Tensor) -> None:
+    """Images that can go through the body: a non-empty batch shaped like the task's images."""
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a tensor of images shaped like the task's, "
+                        f"[N, {', '.join(map(str, like.shape[1:]))}], got {type(images).__name__}")
+    if images.dtype != like.dtype:
+        raise ValueError(f"images must be {like.dtype} like the task's images (the transform "
+                         f"expects them), got {images.dtype}")
+    if images.shape[1:] != like.shape[1:]:
+        single = images.shape == like.shape[1:]
+        raise ValueError(
+            f"images must be a batch shaped like the task's images, [N, "
+            f"{', '.join(map(str, like.shape[1:]))}], got shape {list(images.shape)}"
+            + ("; for one image, add the batch dimension: images[None]" if single else ""))
+    if len(images) == 0:
+        raise ValueError("images must hold at least one image, got an empty batch "
+                         f"{list(images.shape)}")
+
+
+def _check_head(head: nn.Module, features: torch.Tensor, n_classes: int) -> None:
+    """A head that maps the features to log-probabilities of the task's classes, as custom_head does.
+
+    Tried in eval mode on a few features, without gradients; each layer's mode is restored.
+    """
+    modes = [(m, m.training) for m in head.modules()]
+    try:
+        with torch.no_grad():
+            out = head.eval()(features)
+    except RuntimeError as exc:
+        raise ValueError(f"head cannot take the body's features, shaped [N, {features.shape[1]}] "
+                         f"(n_features): {exc}") from None
+    finally:
+        for m, training in modes:
+            m.training = training
+    if not isinstance(out, torch.Tensor) or out.shape != (len(features), n_classes):
+        shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"head must map [N, {features.shape[1]}] features to [N, {n_classes}] "
+                         f"log-probabilities (one per class of the task), got {shape}")
+    total = out.double().logsumexp(1)
+    if not bool(torch.allclose(total, torch.zeros_like(total), atol=1e-3)):
+        raise ValueError(
+            "head must output log-probabilities, as custom_head does by ending in "
+            "nn.LogSoftmax(dim=1); its outputs' exp sums to "
+            f"{total.exp().tolist()} per image instead of 1 (the loss would be meaningless). "
+            "Add nn.LogSoftmax(dim=1) as its last layer.")

@@ -15,7 +15,7 @@ from torch import nn
 
 from lecnotes.body import pretrained_body, small_body
 from lecnotes.data import target_task
-from lecnotes.head import n_params
+from lecnotes.head import custom_head, n_params
 from lecnotes.learner import History, Learner, pick_device
 from lecnotes.task import Task
 
@@ -434,3 +434,191 @@ def test_a_changed_lr_trains_exactly_as_a_newly_built_adam(small, tmp_path):
     assert kept.fit(2, 3e-3) == rebuilt.fit(2, 3e-3)
     for a, b in zip(kept.head.state_dict().values(), rebuilt.head.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+# ---- issue 23: what used to train wrongly without a word, or fail deep inside torch ----
+
+def quick(task: Task, tmp_path, **kwargs) -> Learner:
+    """A learner on an untrained 4-channel body (8 features): cheap, for behaviour not numbers."""
+    return Learner(small_body((4,)), task, cache_dir=tmp_path, progress=False, **kwargs)
+
+
+def copied(task: Task) -> Task:
+    """The task with its own tensors, so a test may edit them in place."""
+    return Task("copied", task.train_x.clone(), task.train_y.clone(), task.valid_x.clone(),
+                task.valid_y.clone(), task.classes, task.transform)
+
+
+def test_a_head_swapped_after_construction_is_trained(small, tmp_path):
+    learn = quick(small, tmp_path)
+    learn.head = custom_head(8, 5, [16])
+    before = snapshot(learn.head)
+    learn.fit(2, 1e-2)
+    after = snapshot(learn.head)
+    changed = [k for k, _ in learn.head.named_parameters() if not torch.equal(before[k], after[k])]
+    assert len(changed) == 8  # every weight and bias of the new head
+
+
+def test_a_layer_swapped_into_the_head_is_trained(small, tmp_path):
+    learn = quick(small, tmp_path, xtra_fc=[16])
+    learn.head[2] = nn.Linear(8, 16)
+    before = learn.head[2].weight.detach().clone()
+    learn.fit(1, 1e-2)
+    assert not torch.equal(learn.head[2].weight, before)
+
+
+def test_an_unchanged_head_keeps_its_adam_across_fits(small, tmp_path):
+    learn = quick(small, tmp_path)
+    learn.fit(1, 1e-3)
+    opt = learn._opt
+    learn.fit(1, 1e-3)
+    assert learn._opt is opt and len(opt.state) > 0  # the moments carry on, as before
+
+
+def test_new_data_gets_its_own_activations_not_the_old_tasks(small, task, tmp_path):
+    learn = quick(small, tmp_path)
+    learn.fit(1, 1e-3)
+    other = Task("other", task.train_x[200:360], task.train_y[200:360], task.valid_x[:400],
+                 task.valid_y[:400], task.classes, task.transform)
+    learn.data = other
+    assert torch.equal(learn.activations("train"), learn.compute_activations(other.train_x))
+    learn.fit(1, 1e-3)
+
+
+def test_images_edited_in_place_get_new_activations(small, tmp_path):
+    data = copied(small)
+    learn = quick(data, tmp_path)
+    learn.fit(1, 1e-3)
+    data.train_x[:] = data.train_x.flip(0)
+    assert torch.equal(learn.activations("train"), learn.compute_activations(data.train_x))
+
+
+def test_a_head_without_log_softmax_is_refused(small, tmp_path):
+    with pytest.raises(ValueError, match=r"head must output log-probabilities, .*nn.LogSoftmax"):
+        quick(small, tmp_path, head=nn.Sequential(nn.BatchNorm1d(8), nn.Linear(8, 5)))
+
+
+def test_a_swapped_head_without_log_softmax_is_refused_at_fit(small, tmp_path):
+    learn = quick(small, tmp_path)
+    learn.head = nn.Linear(8, 5)
+    with pytest.raises(ValueError, match=r"head must output log-probabilities"):
+        learn.fit(1, 1e-3)
+
+
+@pytest.mark.parametrize("head", [nn.Sequential(nn.Linear(1024, 5), nn.LogSoftmax(dim=1)),
+                                  nn.Sequential(nn.Linear(8, 3), nn.LogSoftmax(dim=1))])
+def test_a_head_that_does_not_fit_the_features_or_the_classes_is_refused(small, tmp_path, head):
+    with pytest.raises(ValueError, match=r"head (cannot take the body's features|must map \[N, 8\])"):
+        quick(small, tmp_path, head=head)
+
+
+@pytest.mark.parametrize("extra", [{"xtra_fc": [16]}, {"ps": 0.5}])
+def test_a_head_given_with_xtra_fc_or_ps_is_refused_rather_than_ignoring_them(small, tmp_path, extra):
+    name = next(iter(extra))
+    with pytest.raises(ValueError, match=rf"head= is given together with {name}="):
+        quick(small, tmp_path, head=custom_head(8, 5), **extra)
+
+
+def test_evaluate_after_a_blow_up_raises_rather_than_returning_nan(small, cache):
+    learn = Learner(pretrained_body(), small, cache_dir=cache, progress=False)
+    with pytest.raises(FloatingPointError):
+        learn.fit(1, 1e30)
+    with pytest.raises(FloatingPointError, match=r"the valid loss is nan: the head's weights"):
+        learn.evaluate()
+
+
+@pytest.mark.parametrize("value", ["no", "False", 0, None])
+def test_eval_train_takes_a_bool_and_nothing_else(tiny, value):
+    with pytest.raises(ValueError, match=r"eval_train must be True or False"):
+        tiny.fit(1, 1e-3, eval_train=value)
+    assert len(tiny.history) == 0
+
+
+@pytest.mark.parametrize("value", ["no", "False", 0, 1])
+def test_progress_takes_a_bool_or_none_and_nothing_else(small, tmp_path, value):
+    with pytest.raises(ValueError, match=r"progress must be True or False"):
+        Learner(small_body((4,)), small, cache_dir=tmp_path, progress=value)
+
+
+def test_progress_takes_a_numpy_bool(small, tmp_path):
+    assert Learner(small_body((4,)), small, cache_dir=tmp_path, progress=np.bool_(False)).progress is False
+
+
+def test_an_unknown_lecnotes_progress_is_refused_naming_it(tiny, monkeypatch):
+    tiny.progress = None
+    monkeypatch.setenv("LECNOTES_PROGRESS", "maybe")
+    with pytest.raises(ValueError, match=r"LECNOTES_PROGRESS is 'maybe'; allowed: 0 .*, 1 .* or auto"):
+        tiny.fit(1, 1e-3)
+
+
+def test_bs_set_after_construction_is_checked(tiny):
+    with pytest.raises(ValueError, match=r"bs is 1, but the head's BatchNorm1d"):
+        tiny.bs = 1
+    tiny.bs = np.int64(32)
+    assert tiny.bs == 32 and type(tiny.bs) is int
+
+
+def test_a_cache_dir_starting_with_a_tilde_is_the_home_folder(small, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    learn = Learner(small_body((4,)), small, cache_dir="~/acts", progress=False)
+    learn.activations("valid")
+    assert len(list((tmp_path / "home" / "acts").glob("*.pt"))) == 1
+    assert not (tmp_path / "~").exists()
+
+
+def test_a_cache_dir_that_is_not_a_path_is_a_named_type_error(small):
+    with pytest.raises(TypeError, match=r"cache_dir must be a folder's path, .* got 123"):
+        Learner(small_body((4,)), small, cache_dir=123)
+
+
+def test_pretrained_without_a_task_is_a_named_type_error_before_loading_the_body():
+    with pytest.raises(TypeError, match=r"data must be a Task .* got None"):
+        Learner.pretrained(None)
+
+
+@pytest.mark.parametrize("images, says", [
+    (torch.zeros(0, 28, 28, dtype=torch.uint8), "at least one image"),
+    (torch.zeros(28, 28, dtype=torch.uint8), r"images\[None\]"),
+    (torch.zeros(2, 28, 28), "must be torch.uint8"),
+])
+def test_compute_activations_names_an_empty_batch_a_single_image_or_another_dtype(tiny, images, says):
+    with pytest.raises(ValueError, match=says):
+        tiny.compute_activations(images)
+
+
+def test_compute_activations_of_a_list_is_a_named_type_error(tiny):
+    with pytest.raises(TypeError, match=r"images must be a tensor .* got list"):
+        tiny.compute_activations([torch.zeros(28, 28, dtype=torch.uint8)])
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 28, 28), (4, 4, 4), (4, 5, 5)])
+def test_images_the_body_cannot_take_are_named_before_training(small, shape):
+    x = torch.zeros(shape, dtype=torch.uint8)
+    task = Task("odd", x, torch.tensor([0, 1, 0, 1]), x[:2], torch.tensor([1, 0]), ("a", "b"),
+                small.transform)
+    with pytest.raises(ValueError, match=r"the body cannot take data's images \(task 'odd'"):
+        Learner(pretrained_body(), task)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_a_cuda_device_on_a_machine_without_one_is_named(small):
+    with pytest.raises(ValueError, match=r"device is 'cuda', but this machine has no CUDA device"):
+        Learner(small_body((4,)), small, device="cuda")
+
+
+def test_a_device_torch_does_not_know_is_named(small):
+    with pytest.raises(ValueError, match=r"device must be a device torch knows .* got 'gpu'"):
+        Learner(small_body((4,)), small, device="gpu")
+
+
+@pytest.mark.parametrize("digits", [-1, 1.5, "3"])
+def test_history_table_refuses_digits_that_are_not_a_count(digits):
+    with pytest.raises(ValueError, match=r"digits must be an integer >= 0"):
+        History().table(digits)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63])
+def test_a_learner_refuses_the_seeds_setup_refuses(small, seed):
+    with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*63 - 1"):
+        Learner(small_body((4,)), small, seed=seed)
