@@ -38,7 +38,8 @@ def glue(name: str, value: Any) -> None:
         value: anything IPython can display: a number, a string, a matplotlib figure.
 
     Outside IPython (a plain ``python`` script) there is nowhere to record to, and the call
-    raises ``RuntimeError``.
+    raises ``RuntimeError``. A value that cannot be displayed (its ``repr`` raises) is a
+    ``ValueError`` naming ``name``: nothing is recorded.
 
     Example:
         >>> glue("", 1.0)
@@ -54,7 +55,17 @@ def glue(name: str, value: Any) -> None:
     shell = get_ipython()
     if shell is None:
         raise RuntimeError("glue() records values in a notebook's outputs; run it in Jupyter")
+    try:
+        repr(value)
+    except Exception as exc:
+        raise ValueError(f"glue cannot record {name!r}: repr() of the value (a "
+                         f"{type(value).__qualname__}) raised {type(exc).__name__}: {exc}. Glue a "
+                         "number, a string or a figure") from exc
     bundle, metadata = shell.display_formatter.format(value)
+    if not bundle:
+        raise ValueError(f"glue cannot record {name!r}: IPython could not display the value (a "
+                         f"{type(value).__qualname__}; see the error above). Glue a number, a "
+                         "string or a figure")
     prefix = "" if is_figure(value) else PREFIX
     metadata = {**metadata, "scrapbook": {"name": name, "mime_prefix": prefix}}
     display({prefix + key: data for key, data in bundle.items()}, raw=True, metadata=metadata)
