@@ -56,6 +56,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import _checks
+from ._checks import positive_int
 from .folders import user_cache_dir
 
 FORMAT = 2  # bump when the file layout or the key changes
@@ -104,7 +106,7 @@ def default_cache_dir() -> Path:
         True
     """
     if os.environ.get("LECNOTES_CACHE"):
-        return Path(os.environ["LECNOTES_CACHE"])
+        return Path(os.environ["LECNOTES_CACHE"]).expanduser()
     return user_cache_dir("activations")
 
 
@@ -435,8 +437,17 @@ def compute_activations(model: nn.Module, images: torch.Tensor, transform: Calla
     The model must already be on ``device``; the result comes back to the CPU.
 
     Shape: ``images`` ``[N, ...]`` to ``[N, F]`` (whatever the model outputs per image).
+
+    Raises:
+        TypeError: ``images`` is not a tensor.
+        ValueError: ``images`` holds no image, or ``batch_size`` is not a positive integer.
     """
-    bs = batch_size or default_batch_size(images)
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a tensor [N, ...] of images, got {type(images).__name__}")
+    if images.dim() == 0 or len(images) == 0:
+        raise ValueError(f"images must hold at least one image, got shape {list(images.shape)}")
+    bs = positive_int(batch_size, "batch_size", "images per forward pass",
+                      none_means="as default_batch_size says") or default_batch_size(images)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     outs = [model(transform(images[i : i + bs]).to(device or "cpu")).cpu()
@@ -464,8 +475,12 @@ def _write(path: Path, key: str, feats: torch.Tensor) -> None:
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save({"key": key, "features": feats,
-                        "sha256": hashlib.sha256(_tensor_bytes(feats)).hexdigest()}, f)
+            try:
+                torch.save({"key": key, "features": feats,
+                            "sha256": hashlib.sha256(_tensor_bytes(feats)).hexdigest()}, f)
+            except RuntimeError as exc:  # torch's zip writer turns a failed write (a full disk) into this
+                raise OSError(f"torch.save could not write {path.name}, usually because the disk "
+                              f"is full ({str(exc).strip()})") from exc
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -515,7 +530,7 @@ def cached_activations(model: nn.Module, images: torch.Tensor, transform: Callab
         >>> feats.shape, hit
         (torch.Size([10, 8]), False)
     """
-    folder = Path(cache_dir if cache_dir is not None else default_cache_dir())
+    folder = default_cache_dir() if cache_dir is None else _checks.folder(cache_dir, "cache_dir")
     try:
         key = cache_key(model, images, transform, device)
     except CacheKeyError as exc:

@@ -1,6 +1,8 @@
 """The activation cache: keyed by content, written atomically, never stale, never a crash."""
 
 import copy
+import os
+import subprocess
 import types
 
 import pytest
@@ -514,3 +516,60 @@ def test_a_setting_read_from_a_users_module_is_part_of_the_key(tmp_path, monkeyp
     monkeypatch.setattr(HELPERS, "gain", 1.0)
     recomputes_after(lambda: monkeypatch.setattr(HELPERS, "gain", -2.0), make_model(), make_images(),
                      through_a_module, tmp_path)
+
+
+# ---- issue 23: a full disk, a cache_dir given as '~/...' or not as a path, images that are none ----
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs: a real filesystem that fills up (needs root, as in the test containers)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill up needs root")
+    mount = tmp_path / "full"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_gives_one_warning_the_features_from_memory_and_spoils_nothing(full_disk):
+    model, small_images, tf = make_model(), make_images(n=12), Normalize()
+    kept, _ = cached_activations(model, small_images, tf, full_disk)  # fits: stored
+    before = {p.name: p.read_bytes() for p in full_disk.iterdir()}
+    big = make_images(seed=1, n=3000)  # [3000, 8] float32: 96 KB, more than the disk holds
+    with pytest.warns(UserWarning, match=r"cache folder .*full.* cannot be used .*disk is full"):
+        feats, hit = cached_activations(model, big, tf, full_disk)
+    assert not hit and torch.equal(feats, fresh(model, big, tf))
+    assert {p.name: p.read_bytes() for p in full_disk.iterdir()} == before  # no partial file left
+    again, hit = cached_activations(model, small_images, tf, full_disk)
+    assert hit and torch.equal(again, kept)
+
+
+def test_a_cache_dir_starting_with_a_tilde_is_under_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    cached_activations(make_model(), make_images(), Normalize(), "~/acts")
+    assert len(files(tmp_path / "home" / "acts")) == 1 and not (tmp_path / "~").exists()
+
+
+def test_lecnotes_cache_starting_with_a_tilde_is_under_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("LECNOTES_CACHE", "~/acts")
+    assert default_cache_dir() == tmp_path / "acts"
+
+
+def test_a_cache_dir_that_is_not_a_path_is_a_named_type_error():
+    with pytest.raises(TypeError, match=r"cache_dir must be a folder's path, .* got 123"):
+        cached_activations(make_model(), make_images(), Normalize(), 123)
+
+
+@pytest.mark.parametrize("images, error, says", [
+    (torch.zeros(0, 8, 8, dtype=torch.uint8), ValueError, r"at least one image, got shape \[0, 8, 8\]"),
+    ([torch.zeros(8, 8, dtype=torch.uint8)], TypeError, r"images must be a tensor .* got list"),
+])
+def test_compute_activations_of_no_images_or_a_list_is_a_named_error(images, error, says):
+    with pytest.raises(error, match=says):
+        compute_activations(make_model(), images, Normalize())
