@@ -26,12 +26,16 @@ from pathlib import Path
 
 import torch
 
+from ._checks import folder as check_folder
 from ._checks import int_at_least, positive_int, share
 from ._checks import seed as check_seed
 from .task import Task
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+MAX_SIZE = 2048
+"""The largest side ``photo_task`` resizes to: ImageNet bodies take 224, and a side of 10**5 would
+try to allocate tens of gigabytes per photo."""
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
@@ -61,6 +65,26 @@ def _class_dirs(folder: Path) -> list[Path]:
     return sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
 
 
+def _rgb(im):
+    """A PIL image as 8-bit RGB; 16-bit grey is scaled to 8 bits (``convert`` would clip it at 255).
+
+    Pillow reads 16-bit colour PNGs as RGB already, keeping each value's high byte; 16-bit grey
+    (modes ``I;16...``, and ``I`` from a PNG) gets the same: ``value >> 8``.
+    """
+    import numpy as np
+    from PIL import Image
+
+    if im.mode.startswith("I;16") or (im.mode == "I" and im.format == "PNG"):
+        wide = np.asarray(im).astype(np.uint32)
+        if wide.max(initial=0) > 65535:
+            raise ValueError(f"a {im.mode} image with values above 65535 is not 16-bit")
+        return Image.fromarray((wide >> 8).astype(np.uint8), "L").convert("RGB")
+    if im.mode in ("I", "F"):
+        raise ValueError(f"its pixels are {im.mode} ({'32-bit integers' if im.mode == 'I' else 'floats'}), "
+                         "whose range is not known; save it as an 8- or 16-bit image")
+    return im.convert("RGB")
+
+
 def _load(paths: list[Path], size: int) -> tuple[torch.Tensor, list[int]]:
     """Decode, resize the short side to ``size`` and centre-crop; skip files that fail."""
     from PIL import Image, UnidentifiedImageError
@@ -70,10 +94,15 @@ def _load(paths: list[Path], size: int) -> tuple[torch.Tensor, list[int]]:
     for i, p in enumerate(paths):
         try:
             with Image.open(p) as im:
-                im = im.convert("RGB")
+                im = _rgb(im)
                 im = TF.center_crop(TF.resize(im, size), [size, size])
                 kept.append(TF.pil_to_tensor(im))
                 ok.append(i)
+        except Image.DecompressionBombError as exc:
+            raise ValueError(
+                f"{p} is larger than PIL's safety limit for one image ({exc}). Shrink the file, or, "
+                "if you trust it, raise PIL.Image.MAX_IMAGE_PIXELS before calling photo_task"
+            ) from None
         except (OSError, UnidentifiedImageError, ValueError) as exc:
             warnings.warn(f"skipping {p}: it could not be decoded as an image ({exc})",
                           stacklevel=3)
@@ -94,21 +123,28 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
         max_per_class: keep at most this many images per class and split (for quick runs).
 
     Raises:
-        FileNotFoundError: ``root`` does not exist.
+        FileNotFoundError: ``root`` does not exist (NotADirectoryError: it is a file).
+        TypeError: ``root`` is not a path.
         ValueError: an argument of the wrong kind or range (the message names it); no class
-            folders, a class without images, or a class (in a split) none of whose images
+            folders, a class without images, a class folder only under ``valid/``, a photo
+            beyond PIL's size limit (named), or a class (in a split) none of whose images
             decodes (the message names the class and its folder). Images that fail to decode
-            are skipped with a warning naming the file.
+            are skipped with a warning naming the file. 16-bit grey images are scaled to 8 bits.
 
     Example:
         >>> task = photo_task("data/dogscats", size=224)  # doctest: +SKIP
         >>> task.train_x.shape[1:], task.classes  # doctest: +SKIP
         (torch.Size([3, 224, 224]), ('cats', 'dogs'))
     """
-    root = Path(root).expanduser()
-    if not root.is_dir():
+    root = check_folder(root, "root")
+    if not root.exists():
         raise FileNotFoundError(f"photo folder {root} does not exist")
+    if not root.is_dir():
+        raise NotADirectoryError(f"root must be a folder of class folders, but {root} is a file")
     size = int_at_least(size, "size", 8, "the photos' side in pixels")
+    if size > MAX_SIZE:
+        raise ValueError(f"size must be at most {MAX_SIZE} (the photos' side in pixels; ImageNet "
+                         f"bodies take 224), got {size}")
     valid_share = share(valid_share, "valid_share", "the share of each class held out for validation",
                         zero=False)
     seed = check_seed(seed)
@@ -119,6 +155,12 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
     if layout_split:
         splits = {"train": root / "train", "valid": root / "valid"}
         classes = [d.name for d in _class_dirs(splits["train"])]
+        only_valid = sorted({d.name for d in _class_dirs(splits["valid"])} - set(classes))
+        if only_valid:
+            raise ValueError(
+                f"class folder(s) {only_valid} under {splits['valid']} have no counterpart under "
+                f"{splits['train']}, so the class would have no training images: add "
+                f"{splits['train'] / only_valid[0]} with its images, or remove the valid folder")
         files = {s: {c: _images_in(f / c) for c in classes} for s, f in splits.items()}
     else:
         classes = [d.name for d in _class_dirs(root)]

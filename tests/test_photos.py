@@ -91,3 +91,57 @@ def test_size_and_valid_share_out_of_range_say_what_is_allowed(tmp_path, kwargs,
     with pytest.raises(ValueError) as err:
         photo_task(make_photos(tmp_path), **kwargs)
     assert str(err.value).startswith(message)
+
+
+# ---- issue 23: 16-bit photos, a class only in valid/, roots that are not folders, huge photos ----
+
+def write_png16(path, values: np.ndarray) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(values.astype(np.uint16)).save(path)
+    assert Image.open(path).mode.startswith("I")  # Pillow reads it as 16-bit grey
+
+
+def test_16_bit_grey_pngs_are_scaled_to_8_bits_not_clipped(tmp_path):
+    ramp = (np.arange(16 * 16).reshape(16, 16) * 257).astype(np.uint16)  # 0 .. 65535
+    for split in ("train", "valid"):
+        for c in ("a", "b"):
+            write_png16(tmp_path / split / c / "x.png", ramp)
+    task = photo_task(tmp_path, size=16)
+    expected = torch.from_numpy((ramp >> 8).astype(np.uint8)).expand(3, 16, 16)
+    assert torch.equal(task.train_x[0], expected)  # 0 .. 255, not 255 from the second pixel on
+
+
+def test_a_class_found_only_in_valid_is_an_error_naming_it(tmp_path):
+    root = make_photos(tmp_path, split=True)
+    (root / "valid" / "bird").mkdir()
+    (root / "valid" / "cat" / "cat_0.jpg").rename(root / "valid" / "bird" / "bird_0.jpg")
+    with pytest.raises(ValueError, match=r"class folder\(s\) \['bird'\] under .*valid have no "
+                                         r"counterpart under .*train"):
+        photo_task(root)
+
+
+def test_a_root_that_is_none_is_a_named_type_error():
+    with pytest.raises(TypeError, match=r"root must be a folder's path, .* got None"):
+        photo_task(None)
+
+
+def test_a_root_that_is_a_file_is_named_as_a_file(tmp_path):
+    (tmp_path / "photo.jpg").write_bytes(b"")
+    with pytest.raises(NotADirectoryError, match=r"root must be a folder of class folders, but .* is a file"):
+        photo_task(tmp_path / "photo.jpg")
+
+
+def test_a_size_too_large_to_allocate_is_refused_before_reading(tmp_path):
+    with pytest.raises(ValueError, match=r"size must be at most 2048 .* got 100000"):
+        photo_task(make_photos(tmp_path), size=10**5)
+
+
+def test_a_photo_over_pils_size_limit_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    from PIL import Image
+
+    root = make_photos(tmp_path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # the 80 x 60 photos are over twice this
+    with pytest.raises(ValueError, match=r"cat_\d\.jpg is larger than PIL's safety limit"):
+        photo_task(root, size=16)
