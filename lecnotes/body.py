@@ -207,8 +207,9 @@ def pretrained_body(weights: str | Path | None = None,
     Raises:
         FileNotFoundError: the weights or the recipe do not exist.
         ValueError: ``weights`` is a bare word that is neither a shipped body's name nor a
-            file; the recipe is not valid JSON or lacks ``sha256`` or ``channels``; or the
-            weights' sha256 is not the recipe's. The message names the file.
+            file; the recipe is not valid JSON or lacks ``sha256`` or ``channels``; the
+            weights' sha256 is not the recipe's; or the weights do not fit the recipe's
+            channels. The message names the file.
 
     Shape: ``[N, 1, 28, 28]`` to ``[N, 512, 3, 3]`` (small) or ``[N, 2048, 3, 3]`` (big).
 
@@ -239,7 +240,12 @@ def pretrained_body(weights: str | Path | None = None,
     for key, value in state.items():  # float16 on disk (the big body) is float32 in the body
         if value.is_floating_point():
             state[key] = value.float()
-    body.load_state_dict(state)
+    try:
+        body.load_state_dict(state)
+    except RuntimeError as exc:  # the recipe's channels are not the weights' (or not all their keys)
+        first = str(exc).strip().splitlines()[1:2] or [str(exc)]
+        raise ValueError(f"the weights {weights} do not fit the channels {list(channels)} that the "
+                         f"recipe {recipe_path} gives ({first[0].strip()}): {_FIX}") from None
     return freeze(body)
 
 
@@ -291,8 +297,9 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None,
         The body (not frozen: :class:`~lecnotes.learner.Learner` freezes it).
 
     Raises:
-        ValueError: ``arch`` is not one of those resnets, ``pretrained`` is not a bool, or both
-            ``weights`` and ``pretrained=True`` are given.
+        ValueError: ``arch`` is not one of those resnets, ``weights`` none of torchvision's
+            names for its weights, ``pretrained`` is not a bool, or both ``weights`` and
+            ``pretrained=True`` are given.
         RuntimeError: the weights are not on disk and cannot be downloaded; the message names
             the file and the folder to put it in.
 
@@ -313,6 +320,10 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None,
                              f"pretrained=True (which means weights={IMAGENET_WEIGHTS!r})")
         weights = IMAGENET_WEIGHTS
     builder = getattr(torchvision.models, arch)
+    known = [w.name for w in torchvision.models.get_model_weights(builder)]
+    if weights is not None and getattr(weights, "name", weights) not in known:
+        raise ValueError(f"weights must be None (random weights) or one of torchvision's names for "
+                         f"{arch}'s weights, {', '.join(map(repr, known))}; got {weights!r}")
     try:
         model = builder(weights=weights)
     except (OSError, RuntimeError) as exc:  # URLError is an OSError

@@ -432,3 +432,18 @@ def test_pretraining_the_big_body_trains_2048_channels_and_stores_float16_where_
     assert asked == [(32, 64, 128, 2048)]
     assert info["dtype"] == "float16" and info["sha256"] == sha256(tmp_path / "big_body.pt")
     assert torch.load(tmp_path / "big_body.pt", weights_only=True)["0.0.weight"].dtype == torch.float16
+
+
+# ---- issue 23: a weights name torchvision does not know, a recipe whose channels do not fit ----
+
+def test_resnet_body_names_weights_torchvision_does_not_know():
+    with pytest.raises(ValueError, match=r"weights must be None .* 'IMAGENET1K_V1'; got 'BOGUS'"):
+        resnet_body("resnet18", weights="BOGUS")
+
+
+def test_a_recipe_whose_channels_do_not_fit_the_weights_is_an_error_naming_both(tmp_path, checkpoint):
+    _, path = checkpoint
+    path.with_suffix(".json").write_text(json.dumps({"sha256": sha256(path), "channels": [4, 16]}))
+    with pytest.raises(ValueError, match=r"the weights .*body.pt do not fit the channels \[4, 16\] "
+                                         r"that the recipe .*body.json gives"):
+        pretrained_body(weights=path)
