@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import batch_size, non_negative_number, positive_int, positive_number
+from ._checks import a_list, batch_size, flag, non_negative_number, positive_int, positive_number
 from ._checks import seed as check_seed
 from .head import custom_head, resolve_ps
 from .learner import Learner
@@ -272,8 +272,19 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
     Raises:
         ValueError: an argument of the wrong kind or range, named in the message; nothing is
             trained.
+        TypeError: ``settings``, ``seeds`` or ``xtra_fc`` is not a list or tuple (a string, an
+            array, a tensor).
+        FloatingPointError: a head's training or validation loss became nan or infinite (its
+            weights blew up, usually from far too large an ``lr`` or ``wd``); the message
+            names ``lr``, ``wd``, the epoch, the loss and the first such head.
     """
     epochs = positive_int(epochs, "epochs", "passes over the training set")  # type: ignore[assignment]
+    settings = a_list(settings, "settings", "the ps of each row")
+    seeds = a_list(seeds, "seeds", "one head per seed and setting")
+    eval_train = flag(eval_train, "eval_train", "also score the whole training set every epoch")
+    if xtra_fc is not None:
+        xtra_fc = [positive_int(n, f"xtra_fc[{i}]", "a layer size")
+                   for i, n in enumerate(a_list(xtra_fc, "xtra_fc", "the extra layers' sizes"))]
     if not settings or not seeds:
         raise ValueError(f"settings and seeds must be non-empty, got {settings!r} and {seeds!r}")
     seeds = [check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
@@ -304,7 +315,7 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
     snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
     curves: dict[str, list[torch.Tensor]] = {k: [] for k in ("train_loss", "train_acc", "valid_loss",
                                                            "valid_acc", "train_loss_eval", "train_acc_eval")}
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
         orders = torch.stack([torch.randperm(n, generator=s) for s in shuffles])      # [G, N]
         total, correct, seen = torch.zeros(g, dtype=torch.float64), torch.zeros(g, dtype=torch.float64), 0
         for i in range(0, n, bs):
@@ -323,6 +334,15 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
         curves["train_loss"].append(total / seen)
         curves["train_acc"].append(correct / seen)
         loss, acc = _scores(model, x_valid, y_valid)
+        for what, value in (("training loss", curves["train_loss"][-1]), ("validation loss", loss)):
+            bad = (~value.isfinite()).nonzero().flatten().tolist()
+            if bad:  # as Learner.fit: a blown-up head is an error, not a curve of nan
+                raise FloatingPointError(
+                    f"the {what} of {len(bad)} head(s) became {float(value[bad[0]])} in epoch {epoch} "
+                    f"(lr={lr}, wd={wd}), first for ps={settings[bad[0] // len(seeds)]!r}, "
+                    f"seed={seeds[bad[0] % len(seeds)]}: their weights are no longer usable numbers, "
+                    "usually because lr or wd is far too large. Sweep again with a smaller lr (the "
+                    "book uses 1e-3) or wd.")
         curves["valid_loss"].append(loss)
         curves["valid_acc"].append(acc)
         _keep_improved(snapshot, model, loss < best_loss)

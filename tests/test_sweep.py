@@ -157,3 +157,36 @@ def test_a_sweep_forks_every_cuda_device_once_cuda_has_started(data, monkeypatch
     forked = pretend_cuda(monkeypatch, devices=1)
     sweep(data, settings=[0.5], seeds=[0, 1], epochs=1, xtra_fc=[16])
     assert len(forked) >= 2 and all(devices == [0] for devices in forked)
+
+
+# ---- issue 23: a blow-up is an error as in Learner.fit; lists, flags and sizes are checked first ----
+
+def test_a_sweep_whose_heads_blow_up_raises_like_learner_fit(data):
+    with pytest.raises(FloatingPointError, match=r"loss of \d+ head\(s\) became (nan|inf|-inf) in "
+                                                 r"epoch 1 \(lr=1e\+30, wd=0.0\), first for ps=0.5, seed=0"):
+        sweep(data, settings=[0.5], seeds=[0], epochs=2, xtra_fc=[16], lr=1e30)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(settings="0.5"), r"settings must be a list or tuple .* got the str '0.5'"),
+    (dict(settings=np.array([0.0, 0.5])), r"settings must be a list or tuple .*\.tolist\(\)"),
+    (dict(seeds=torch.tensor([0, 1])), r"seeds must be a list or tuple .* got the Tensor"),
+    (dict(seeds=np.arange(2)), r"seeds must be a list or tuple .* got the ndarray"),
+    (dict(xtra_fc="16"), r"xtra_fc must be a list or tuple"),
+])
+def test_settings_seeds_and_xtra_fc_that_are_not_lists_are_named_type_errors(data, kwargs, match):
+    args = {"settings": [0.5], "seeds": [0], "epochs": 1, "xtra_fc": [16], **kwargs}
+    with pytest.raises(TypeError, match=match):
+        sweep(data, **args)
+
+
+@pytest.mark.parametrize("value", ["no", 0, None])
+def test_eval_train_takes_a_bool_and_nothing_else(data, value):
+    with pytest.raises(ValueError, match=r"eval_train must be True or False"):
+        sweep(data, settings=[0.5], seeds=[0], epochs=1, xtra_fc=[16], eval_train=value)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63])
+def test_a_sweep_refuses_the_seeds_setup_and_learner_refuse(data, seed):
+    with pytest.raises(ValueError, match=r"seeds\[0\] must be an integer from 0 to 2\*\*63 - 1"):
+        sweep(data, settings=[0.5], seeds=[seed], epochs=1, xtra_fc=[16])
