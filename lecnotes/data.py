@@ -60,6 +60,7 @@ from pathlib import Path
 import torch
 
 from ._checks import env_switch, flag, labels_outside, listed, positive_int
+from ._checks import folder as check_folder
 from ._checks import seed as check_seed
 from .folders import user_cache_dir
 from .task import Task
@@ -359,9 +360,9 @@ def load_split(split: str = "train", folder: str | Path | None = None) -> tuple[
         >>> x.shape, y.dtype
         (torch.Size([10000, 28, 28]), torch.int64)
     """
-    if split not in FILES:
+    if not isinstance(split, str) or split not in FILES:
         raise ValueError(f"split must be one of {sorted(FILES)}, got {split!r}")
-    folder = Path(folder) if folder is not None else find_data_dir()
+    folder = check_folder(folder, "folder") if folder is not None else find_data_dir()
     paths = [_find(name, folder) for name in FILES[split]]
     if None in paths:
         raise FileNotFoundError(f"{folder} lacks the IDX files for the {split!r} split")

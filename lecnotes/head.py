@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from ._checks import a_list, positive_int, probability
+from ._checks import a_list, flag, positive_int, probability
 
 
 def default_ps(xtra_fc: Sequence[int]) -> list[float]:
@@ -126,4 +126,5 @@ def n_params(module: nn.Module, trainable_only: bool = False) -> int:
         >>> n_params(nn.Linear(1024, 512))
         524800
     """
+    trainable_only = flag(trainable_only, "trainable_only", "count only parameters with requires_grad")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

@@ -141,7 +141,7 @@ def pick_device(prefer: str | None = None) -> torch.device:
         device(type='cpu')
     """
     if prefer is not None:
-        return torch.device(prefer)
+        return _device(prefer, "prefer")
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -193,6 +193,8 @@ class Learner:
                  cache_dir: str | Path | None = None, progress: bool | None = None,
                  device: torch.device | str | None = None) -> None:
         _check_task(data)
+        if not isinstance(body, nn.Module):
+            raise TypeError(f"body must be a torch.nn.Module (for example pretrained_body()), got {body!r}")
         bs = batch_size(bs)
         precompute = flag(precompute, "precompute", "train on cached body activations, or run every "
                           "mini-batch through the body")
@@ -291,6 +293,9 @@ class Learner:
         ``learn.head = custom_head(...)`` after construction would otherwise train nothing: the
         optimiser would keep stepping the old head's parameters. The new head gets a fresh Adam.
         """
+        if not isinstance(self.head, nn.Module):
+            raise TypeError(f"learn.head must be a torch.nn.Module (for example custom_head(...)), "
+                            f"got {self.head!r}")
         params, bound = self._trainable(), self._opt.param_groups[0]["params"]
         if len(params) == len(bound) and all(p is q for p, q in zip(params, bound, strict=True)):
             return
@@ -576,23 +581,23 @@ def _progress_setting(value: object) -> bool | None:
     return flag(value, "progress", "show a progress bar during fit; None: only when run interactively")
 
 
-def _device(device: object) -> torch.device:
+def _device(device: object, name: str = "device") -> torch.device:
     """``device`` as a ``torch.device`` that this machine has (default the CPU), or a named error."""
     if device is None:
         return torch.device("cpu")
     if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device must be a str or torch.device ('cpu', 'cuda', 'mps'), or None for "
+        raise TypeError(f"{name} must be a str or torch.device ('cpu', 'cuda', 'mps'), or None for "
                         f"the CPU, got {device!r}")
     try:
         chosen = torch.device(device)
     except RuntimeError:
-        raise ValueError(f"device must be a device torch knows ('cpu', 'cuda', 'cuda:1', 'mps'), got "
+        raise ValueError(f"{name} must be a device torch knows ('cpu', 'cuda', 'cuda:1', 'mps'), got "
                          f"{device!r}") from None
     missing = {"cuda": not torch.cuda.is_available(),
                "mps": not (getattr(torch.backends, "mps", None) is not None
                            and torch.backends.mps.is_available())}
     if missing.get(chosen.type, False):
-        raise ValueError(f"device is {device!r}, but this machine has no {chosen.type.upper()} device "
+        raise ValueError(f"{name} is {device!r}, but this machine has no {chosen.type.upper()} device "
                          "torch can use: leave device out for the CPU, or use pick_device(), which "
                          "chooses the fastest there is")
     return chosen
@@ -611,6 +616,9 @@ def _check_images(images: object, like: torch.Tensor) -> None:
     if not isinstance(images, torch.Tensor):
         raise TypeError(f"images must be a tensor of images shaped like the task's, "
                         f"[N, {', '.join(map(str, like.shape[1:]))}], got {type(images).__name__}")
+    if images.device != like.device:
+        raise ValueError(f"images must be on {like.device}, as the task's images are, got "
+                         f"{images.device}")
     if images.dtype != like.dtype:
         raise ValueError(f"images must be {like.dtype} like the task's images (the transform "
                          f"expects them), got {images.dtype}")

@@ -36,6 +36,11 @@ def spread(values: torch.Tensor | Sequence[float], fmt: str = ".3f") -> str:
     given = torch.as_tensor(values)
     if given.is_complex() or given.dtype == torch.bool:
         raise TypeError(f"values must be real numbers, got {given.dtype} {values!r}")
+    try:
+        format(0.5, fmt)
+    except (ValueError, TypeError):
+        raise ValueError(f"fmt must be a format spec for a number, such as '.3f' or '.1%', got "
+                         f"{fmt!r}") from None
     v = given.to(torch.float64).flatten()
     if v.numel() == 0:
         raise ValueError("spread needs at least one value, got none")

@@ -515,3 +515,13 @@ def test_a_source_task_asking_more_validation_images_than_a_class_has_names_n_va
 def test_a_negative_or_too_large_seed_is_refused_by_the_tasks(dataset, seed):
     with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*63 - 1"):
         target_task(n_train=5, n_valid=3, seed=seed)
+
+
+def test_a_folder_that_is_not_a_path_is_a_named_type_error():
+    with pytest.raises(TypeError, match=r"folder must be a folder's path, .* got 123"):
+        load_split("train", folder=123)
+
+
+def test_a_split_given_as_a_list_is_a_named_value_error(dataset):
+    with pytest.raises(ValueError, match=r"split must be one of \['test', 'train'\], got \['train'\]"):
+        load_split(["train"])

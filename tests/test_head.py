@@ -388,3 +388,9 @@ def test_a_head_for_one_class_is_refused():
 def test_default_ps_refuses_a_string_rather_than_counting_its_letters():
     with pytest.raises(TypeError, match=r"xtra_fc must be a list or tuple .* got the str 'ab'"):
         default_ps("ab")
+
+
+@pytest.mark.parametrize("value", ["no", None, 1])
+def test_n_params_takes_a_bool_for_trainable_only(value):
+    with pytest.raises(ValueError, match=r"trainable_only must be True or False"):
+        n_params(nn.Linear(2, 2), trainable_only=value)

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 from fake_cuda import pretend_cuda
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from lecnotes.body import pretrained_body, small_body
@@ -622,3 +624,67 @@ def test_history_table_refuses_digits_that_are_not_a_count(digits):
 def test_a_learner_refuses_the_seeds_setup_refuses(small, seed):
     with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*63 - 1"):
         Learner(small_body((4,)), small, seed=seed)
+
+
+def test_pick_device_names_a_device_torch_does_not_know():
+    with pytest.raises(ValueError, match=r"prefer must be a device torch knows .* got 'gpu'"):
+        pick_device("gpu")
+
+
+def test_a_body_that_is_not_a_module_is_a_named_type_error(small):
+    with pytest.raises(TypeError, match=r"body must be a torch.nn.Module .* got None"):
+        Learner(None, small)
+
+
+def test_a_head_replaced_by_something_that_is_not_a_module_is_named_at_fit(tiny):
+    head = tiny.head
+    tiny.head = "custom_head"
+    try:
+        with pytest.raises(TypeError, match=r"learn.head must be a torch.nn.Module .* got 'custom_head'"):
+            tiny.fit(1, 1e-3)
+    finally:
+        tiny.head = head
+
+
+# ---- Hypothesis: random tensors, flags and strings end in a result or a named error ----
+
+FLAGGED = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+                   suppress_health_check=[HealthCheck.function_scoped_fixture])
+not_a_bool = (st.text(max_size=5) | st.none() | st.integers(-2, 2) | st.floats(allow_nan=False)
+              | st.sampled_from([np.int64(1), np.float32(0.0), "False", "no", [], [True]]))
+
+
+@FLAGGED
+@given(dtype=st.sampled_from([torch.uint8, torch.int64, torch.float32, torch.float16, torch.bool,
+                              torch.complex64]),
+       shape=st.lists(st.integers(0, 30), max_size=4), device=st.sampled_from(["cpu", "meta"]))
+def test_compute_activations_of_any_tensor_gives_features_or_a_named_error(tiny, dtype, shape, device):
+    images = torch.zeros(shape, dtype=dtype, device=device)
+    try:
+        feats = tiny.compute_activations(images)
+    except (TypeError, ValueError) as err:
+        assert str(err).startswith("images must")
+        return
+    assert feats.shape == (shape[0], tiny.n_features)
+
+
+@FLAGGED
+@given(value=not_a_bool, name=st.sampled_from(["precompute", "progress", "eval_train"]))
+def test_every_flag_of_the_learner_refuses_anything_but_a_bool(tiny, value, name):
+    if name == "progress" and value is None:
+        return  # None is allowed: a bar only when run interactively
+    with pytest.raises(ValueError, match=rf"{name} must be True or False"):
+        if name == "eval_train":
+            tiny.fit(1, 1e-3, eval_train=value)
+        else:
+            setattr(tiny, name, value)
+    assert len(tiny.history) == 0
+
+
+@FLAGGED
+@given(classes=st.text(min_size=0, max_size=4) | st.integers() | st.none()
+       | st.lists(st.integers(), min_size=2, max_size=3))
+def test_a_task_refuses_class_names_that_are_not_a_list_of_strings(small, classes):
+    with pytest.raises((TypeError, ValueError), match=r"classes(\[\d\])? must"):
+        Task("toy", small.train_x, small.train_y, small.valid_x, small.valid_y, classes,
+             small.transform)

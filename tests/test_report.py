@@ -81,3 +81,9 @@ def test_sweep_table_refuses_a_string_of_labels_rather_than_one_letter_per_setti
         settings = [0.0, 0.5]
     with pytest.raises(TypeError, match=r"labels must be a list or tuple .* got the str 'ab'"):
         sweep_table(Result(), labels="ab")
+
+
+@pytest.mark.parametrize("fmt", ["%.3f", ".3q", 3])
+def test_spread_names_a_format_that_is_not_a_number_format(fmt):
+    with pytest.raises(ValueError, match=r"fmt must be a format spec for a number"):
+        spread([0.5, 0.25], fmt)
