@@ -78,10 +78,10 @@ test-portable: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# Every chapter and the speed appendix. Not chapters/full_size.ipynb: it needs internet and
+# Every chapter, the bigger-body appendix and the speed appendix. Not chapters/full_size.ipynb: it needs internet and
 # ideally a GPU, and its stored outputs must come from a real full-size run.
 execute: setup
-	$(BIN)/python scripts/execute.py chapters/[0-9]*.ipynb chapters/how_fast.ipynb
+	$(BIN)/python scripts/execute.py chapters/[0-9]*.ipynb chapters/bigger_body.ipynb chapters/how_fast.ipynb
 	$(BIN)/python scripts/editions.py
 
 # Both shipped bodies, each in its own process: the small one (512 channels) and the big one

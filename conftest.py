@@ -58,6 +58,7 @@ SLOW_FIRST = (
     "tests/test_assignments.py",
     "tests/browser/",
     "tests/test_colab_route.py",
+    "chapters/bigger_body.ipynb",
     "chapters/03_choosing_p.ipynb",
     "chapters/05_xtra_fc.ipynb",
     "chapters/04_averaging.ipynb",

@@ -73,7 +73,8 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = [*sorted((ROOT / "chapters").glob("0*.ipynb")),
-            ROOT / "chapters" / "how_fast.ipynb", ROOT / "chapters" / "full_size.ipynb"]
+            ROOT / "chapters" / "bigger_body.ipynb", ROOT / "chapters" / "how_fast.ipynb",
+            ROOT / "chapters" / "full_size.ipynb"]
 EDITIONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 DIRECTIVE = re.compile(r"^[ \t]*(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*"

@@ -37,7 +37,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 EDITIONS = ROOT / "notebooks"
 STUDENT_CHAPTERS = ("01_custom_head", "02_dropout", "03_choosing_p", "04_averaging", "05_xtra_fc",
-                    "full_size")
+                    "bigger_body", "full_size")
 INSTALL_ID = "install-lecnotes"
 INSTALL_CELL = '''\
 # Installs the book's helper package `lecnotes` if it is missing (Colab, a bare Python).
