@@ -253,6 +253,9 @@ class Learner:
     @data.setter
     def data(self, task: Task) -> None:
         _check_task(task)
+        if task.c != self._data.c:
+            raise ValueError(f"data has {task.c} classes, but the head was built for {self._data.c} "
+                             f"(task {self._data.name!r}): build a new Learner for task {task.name!r}")
         self._data = task
         self._cache.clear()
 

@@ -487,6 +487,15 @@ def test_new_data_gets_its_own_activations_not_the_old_tasks(small, task, tmp_pa
     learn.fit(1, 1e-3)
 
 
+def test_new_data_with_another_number_of_classes_is_refused_and_changes_nothing(tiny, small):
+    x = small.train_x[:4]
+    two = Task("two", x, torch.tensor([0, 1, 0, 1]), x[:2], torch.tensor([1, 0]), ("a", "b"),
+               small.transform)
+    with pytest.raises(ValueError, match=r"data has 2 classes, but the head was built for 5"):
+        tiny.data = two
+    assert tiny.data is small
+
+
 def test_images_edited_in_place_get_new_activations(small, tmp_path):
     data = copied(small)
     learn = quick(data, tmp_path)

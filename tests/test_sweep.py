@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 from fake_cuda import pretend_cuda
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lecnotes as L
 from lecnotes.sweep import Sweep, sweep
@@ -190,3 +192,18 @@ def test_eval_train_takes_a_bool_and_nothing_else(data, value):
 def test_a_sweep_refuses_the_seeds_setup_and_learner_refuse(data, seed):
     with pytest.raises(ValueError, match=r"seeds\[0\] must be an integer from 0 to 2\*\*63 - 1"):
         sweep(data, settings=[0.5], seeds=[seed], epochs=1, xtra_fc=[16])
+
+
+not_a_list = (st.text(max_size=4) | st.integers() | st.floats() | st.none()
+              | st.sampled_from([np.array([0.5]), torch.tensor([0]), {0.5}, range(1)]))
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=not_a_list, name=st.sampled_from(["settings", "seeds", "xtra_fc", "eval_train"]))
+def test_random_non_lists_and_non_bools_are_named_before_anything_is_computed(data, value, name):
+    if name == "xtra_fc" and value is None:
+        return  # None is the default [512]
+    args = {"settings": [0.5], "seeds": [0], "epochs": 1, "xtra_fc": [16], name: value}
+    with pytest.raises((TypeError, ValueError), match=rf"{name} must be"):
+        sweep(data, **args)
