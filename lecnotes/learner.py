@@ -102,6 +102,9 @@ class History:
         return "\n".join(rows)
 
 
+_PRECOMPUTE = "train on cached body activations, or run every mini-batch through the body"
+
+
 def _show_progress(progress: bool | None) -> bool:
     if progress is not None:
         return progress
@@ -194,27 +197,28 @@ class Learner:
                  device: torch.device | str | None = None) -> None:
         _check_task(data)
         if not isinstance(body, nn.Module):
-            raise TypeError(f"body must be a torch.nn.Module (for example pretrained_body()), got {body!r}")
+            raise TypeError(f"body must be a torch.nn.Module (for example pretrained_body()), "
+                            f"got {body!r}")
         bs = batch_size(bs)
-        precompute = flag(precompute, "precompute", "train on cached body activations, or run every "
-                          "mini-batch through the body")
+        precompute = flag(precompute, "precompute", _PRECOMPUTE)
         progress = _progress_setting(progress)
         seed = check_seed(seed)
         cache_dir = None if cache_dir is None else folder(cache_dir, "cache_dir")
         if head is not None:
             if not isinstance(head, nn.Module):
-                raise TypeError(f"head must be a torch.nn.Module (for example custom_head(...)) or "
-                                f"None, got {head!r}")
-            given = [f"{k}={v!r}" for k, v in (("xtra_fc", xtra_fc), ("ps", ps)) if v is not None]
+                raise TypeError(f"head must be a torch.nn.Module (for example "
+                                f"custom_head(...)) or None, got {head!r}")
+            given = [f"{k}={v!r}" for k, v in (("xtra_fc", xtra_fc), ("ps", ps))
+                     if v is not None]
             if given:
                 raise ValueError(
-                    f"head= is given together with {' and '.join(given)}, which only shape the "
-                    "default head: build the head with them (custom_head(n_features, n_classes, "
-                    "xtra_fc, ps)), or leave head out")
+                    f"head= is given together with {' and '.join(given)}, which only "
+                    "shape the default head: build the head with them (custom_head("
+                    "n_features, n_classes, xtra_fc, ps)), or leave head out")
         self.device = _device(device)
         self._cache: dict[str, tuple] = {}
         self.cache_hits: dict[str, bool] = {}
-        self._warned: set[str] = set()  # warnings shown already: one per cause, not one per split
+        self._warned: set[str] = set()  # warnings shown already: one per cause, not per split
         self.body = freeze(body).to(self.device)
         self.pool = concat_pool()
         self._data = data
@@ -229,13 +233,16 @@ class Learner:
                 raise ValueError(
                     f"the body cannot take data's images (task {data.name!r}: "
                     f"{str(data.train_x.dtype).replace('torch.', '')} "
-                    f"{list(data.train_x.shape[1:])} each, then its transform): {exc}. Give the "
-                    "body images of the kind it was trained on (Fashion-MNIST: uint8 [N, 28, 28])"
+                    f"{list(data.train_x.shape[1:])} each, then its transform): {exc}. "
+                    "Give the body images of the kind it was trained on (Fashion-MNIST: "
+                    "uint8 [N, 28, 28])"
                 ) from None
             self.n_features = int(probe.shape[1])
-            if head is not None:
+            if head is None:
+                head = custom_head(self.n_features, data.c, xtra_fc, ps)
+            else:
                 _check_head(head, probe.to(self.device), data.c)
-            self.head = head if head is not None else custom_head(self.n_features, data.c, xtra_fc, ps)
+            self.head = head
             self.head.to(self.device)
         # One Adam for the learner's life (a new one only for a head swapped in later, see
         # _bind_head). Its lr and weight decay are set by fit, which also clears its moments
@@ -254,8 +261,9 @@ class Learner:
     def data(self, task: Task) -> None:
         _check_task(task)
         if task.c != self._data.c:
-            raise ValueError(f"data has {task.c} classes, but the head was built for {self._data.c} "
-                             f"(task {self._data.name!r}): build a new Learner for task {task.name!r}")
+            raise ValueError(f"data has {task.c} classes, but the head was built for "
+                             f"{self._data.c} (task {self._data.name!r}): build a new Learner "
+                             f"for task {task.name!r}")
         self._data = task
         self._cache.clear()
 
@@ -275,12 +283,11 @@ class Learner:
 
     @precompute.setter
     def precompute(self, value: bool) -> None:
-        self._precompute = flag(value, "precompute", "train on cached body activations, or run "
-                                "every mini-batch through the body")
+        self._precompute = flag(value, "precompute", _PRECOMPUTE)
 
     @property
     def progress(self) -> bool | None:
-        """Show a progress bar during fit: True, False, or None (only when run interactively)."""
+        """Show a progress bar during fit: True, False, or None (only when interactive)."""
         return self._progress
 
     @progress.setter
@@ -291,16 +298,19 @@ class Learner:
         return [p for p in self.head.parameters() if p.requires_grad]
 
     def _bind_head(self) -> None:
-        """Give Adam the current head's parameters when the head (or one of its layers) was swapped.
+        """Give Adam the current head's parameters when the head (or a layer) was swapped.
 
-        ``learn.head = custom_head(...)`` after construction would otherwise train nothing: the
-        optimiser would keep stepping the old head's parameters. The new head gets a fresh Adam.
+        ``learn.head = custom_head(...)`` after construction would otherwise train nothing:
+        the optimiser would keep stepping the old head's parameters. The new head gets a
+        fresh Adam.
         """
         if not isinstance(self.head, nn.Module):
-            raise TypeError(f"learn.head must be a torch.nn.Module (for example custom_head(...)), "
+            raise TypeError(f"learn.head must be a torch.nn.Module (for example "
+                            f"custom_head(...)), "
                             f"got {self.head!r}")
         params, bound = self._trainable(), self._opt.param_groups[0]["params"]
-        if len(params) == len(bound) and all(p is q for p, q in zip(params, bound, strict=True)):
+        same = len(params) == len(bound)
+        if same and all(p is q for p, q in zip(params, bound, strict=True)):
             return
         with torch.no_grad():
             probe = self.compute_activations(self.data.train_x[:2])
@@ -394,11 +404,13 @@ class Learner:
         images, _ = self.data.split(split)  # checks split, before it is used as a key
         transform, version = self.data.transform, _version(images)
         kept = self._cache.get(split)
-        if kept is None or kept[0] is not images or kept[1] != version or kept[2] is not transform:
+        if kept is None or kept[0] is not images or kept[1] != version \
+                or kept[2] is not transform:
             feats, hit = cached_activations(nn.Sequential(self.body, self.pool), images,
                                             transform, self.cache_dir, self.device,
                                             warned=self._warned)
-            self._cache[split], self.cache_hits[split] = (images, version, transform, feats), hit
+            self._cache[split] = (images, version, transform, feats)
+            self.cache_hits[split] = hit
         return self._cache[split][3]
 
     def _inputs(self, split: str, idx: torch.Tensor) -> torch.Tensor:
@@ -430,9 +442,10 @@ class Learner:
         loss, acc = self._evaluate(split, mode)
         if not math.isfinite(loss):
             raise FloatingPointError(
-                f"the {split} loss is {loss}: the head's weights are no longer usable numbers "
-                "(a fit with far too large an lr or wd blew them up), so its accuracy means "
-                "nothing. Build a new Learner and train it with a smaller lr (the book uses 1e-3).")
+                f"the {split} loss is {loss}: the head's weights are no longer usable "
+                "numbers (a fit with far too large an lr or wd blew them up), so its accuracy "
+                "means nothing. Build a new Learner and train it with a smaller lr (the book "
+                "uses 1e-3).")
         return loss, acc
 
     @torch.no_grad()
@@ -563,7 +576,8 @@ class Learner:
 def _check_task(data: Task) -> None:
     """A task the learner can train on: 2 or more training images and some validation images."""
     if not isinstance(data, Task):
-        raise TypeError(f"data must be a Task (for example lecnotes.target_task()), got {data!r}")
+        raise TypeError(f"data must be a Task (for example lecnotes.target_task()), "
+                        f"got {data!r}")
     name = getattr(data, "name", "?")
     n_train, n_valid = len(data.train_y), len(data.valid_y)
     if n_train < 2:
@@ -581,33 +595,34 @@ def _check_task(data: Task) -> None:
 def _progress_setting(value: object) -> bool | None:
     if value is None:
         return None
-    return flag(value, "progress", "show a progress bar during fit; None: only when run interactively")
+    return flag(value, "progress",
+                "show a progress bar during fit; None: only when run interactively")
 
 
 def _device(device: object, name: str = "device") -> torch.device:
-    """``device`` as a ``torch.device`` that this machine has (default the CPU), or a named error."""
+    """``device`` as a ``torch.device`` this machine has (default the CPU), or a named error."""
     if device is None:
         return torch.device("cpu")
     if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"{name} must be a str or torch.device ('cpu', 'cuda', 'mps'), or None for "
-                        f"the CPU, got {device!r}")
+        raise TypeError(f"{name} must be a str or torch.device ('cpu', 'cuda', 'mps'), "
+                        f"or None for the CPU, got {device!r}")
     try:
         chosen = torch.device(device)
     except RuntimeError:
-        raise ValueError(f"{name} must be a device torch knows ('cpu', 'cuda', 'cuda:1', 'mps'), got "
-                         f"{device!r}") from None
+        raise ValueError(f"{name} must be a device torch knows ('cpu', 'cuda', 'cuda:1', "
+                         f"'mps'), got {device!r}") from None
     missing = {"cuda": not torch.cuda.is_available(),
                "mps": not (getattr(torch.backends, "mps", None) is not None
                            and torch.backends.mps.is_available())}
     if missing.get(chosen.type, False):
-        raise ValueError(f"{name} is {device!r}, but this machine has no {chosen.type.upper()} device "
-                         "torch can use: leave device out for the CPU, or use pick_device(), which "
-                         "chooses the fastest there is")
+        raise ValueError(f"{name} is {device!r}, but this machine has no "
+                         f"{chosen.type.upper()} device torch can use: leave device out "
+                         "for the CPU, or use pick_device(), which chooses the fastest there is")
     return chosen
 
 
 def _version(images: torch.Tensor) -> int | None:
-    """The tensor's version counter, which every in-place edit advances (None if it has none)."""
+    """The tensor's version counter, which every in-place edit advances (or None)."""
     try:
         return images._version
     except RuntimeError:  # an inference-mode tensor keeps no version counter
@@ -615,21 +630,22 @@ def _version(images: torch.Tensor) -> int | None:
 
 
 def _check_images(images: object, like: torch.Tensor) -> None:
-    """Images that can go through the body: a non-empty batch shaped like the task's images."""
+    """Images that can go through the body: a non-empty batch shaped like the task's."""
+    each = ", ".join(map(str, like.shape[1:]))
     if not isinstance(images, torch.Tensor):
         raise TypeError(f"images must be a tensor of images shaped like the task's, "
-                        f"[N, {', '.join(map(str, like.shape[1:]))}], got {type(images).__name__}")
+                        f"[N, {each}], got {type(images).__name__}")
     if images.device != like.device:
         raise ValueError(f"images must be on {like.device}, as the task's images are, got "
                          f"{images.device}")
     if images.dtype != like.dtype:
-        raise ValueError(f"images must be {like.dtype} like the task's images (the transform "
-                         f"expects them), got {images.dtype}")
+        raise ValueError(f"images must be {like.dtype} like the task's images (the "
+                         f"transform expects them), got {images.dtype}")
     if images.shape[1:] != like.shape[1:]:
         single = images.shape == like.shape[1:]
         raise ValueError(
-            f"images must be a batch shaped like the task's images, [N, "
-            f"{', '.join(map(str, like.shape[1:]))}], got shape {list(images.shape)}"
+            f"images must be a batch shaped like the task's images, [N, {each}], got shape "
+            f"{list(images.shape)}"
             + ("; for one image, add the batch dimension: images[None]" if single else ""))
     if len(images) == 0:
         raise ValueError("images must hold at least one image, got an empty batch "
@@ -637,7 +653,7 @@ def _check_images(images: object, like: torch.Tensor) -> None:
 
 
 def _check_head(head: nn.Module, features: torch.Tensor, n_classes: int) -> None:
-    """A head that maps the features to log-probabilities of the task's classes, as custom_head does.
+    """A head that maps the features to log-probabilities of the task's classes.
 
     Tried in eval mode on a few features, without gradients; each layer's mode is restored.
     """
@@ -646,19 +662,20 @@ def _check_head(head: nn.Module, features: torch.Tensor, n_classes: int) -> None
         with torch.no_grad():
             out = head.eval()(features)
     except RuntimeError as exc:
-        raise ValueError(f"head cannot take the body's features, shaped [N, {features.shape[1]}] "
-                         f"(n_features): {exc}") from None
+        raise ValueError(f"head cannot take the body's features, shaped "
+                         f"[N, {features.shape[1]}] (n_features): {exc}") from None
     finally:
         for m, training in modes:
             m.training = training
     if not isinstance(out, torch.Tensor) or out.shape != (len(features), n_classes):
         shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"head must map [N, {features.shape[1]}] features to [N, {n_classes}] "
-                         f"log-probabilities (one per class of the task), got {shape}")
+        raise ValueError(f"head must map [N, {features.shape[1]}] features to "
+                         f"[N, {n_classes}] log-probabilities (one per class of the task), "
+                         f"got {shape}")
     total = out.double().logsumexp(1)
     if not bool(torch.allclose(total, torch.zeros_like(total), atol=1e-3)):
         raise ValueError(
             "head must output log-probabilities, as custom_head does by ending in "
             "nn.LogSoftmax(dim=1); its outputs' exp sums to "
-            f"{total.exp().tolist()} per image instead of 1 (the loss would be meaningless). "
-            "Add nn.LogSoftmax(dim=1) as its last layer.")
+            f"{total.exp().tolist()} per image instead of 1 (the loss would be "
+            "meaningless). Add nn.LogSoftmax(dim=1) as its last layer.")
