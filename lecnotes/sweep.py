@@ -55,6 +55,9 @@ from .learner import Learner
 from .repro import isolated_rng
 from .task import Task
 
+CURVES = ("train_loss", "train_acc", "valid_loss", "valid_acc", "train_loss_eval", "train_acc_eval")
+"""The curves a :class:`Sweep` holds, by name."""
+
 
 @dataclass
 class Sweep:
@@ -84,17 +87,27 @@ class Sweep:
 
     def best(self, name: str = "valid_loss") -> torch.Tensor:
         """Per run, the lowest value of a loss curve (highest of an accuracy): ``[settings, seeds]``."""
-        curve = getattr(self, name)
+        curve = self._curve(name)
         return curve.amax(-1) if name.endswith("acc") else curve.amin(-1)
 
     def best_epoch(self, name: str = "valid_loss") -> torch.Tensor:
         """Per run, the epoch (counting from 1) of :meth:`best`: ``[settings, seeds]``."""
-        curve = getattr(self, name)
+        curve = self._curve(name)
         return (curve.argmax(-1) if name.endswith("acc") else curve.argmin(-1)) + 1
 
     def final(self, name: str = "valid_loss") -> torch.Tensor:
         """Per run, the value after the last epoch: ``[settings, seeds]``."""
-        return getattr(self, name)[..., -1]
+        return self._curve(name)[..., -1]
+
+    def _curve(self, name: str) -> torch.Tensor:
+        """The curve called ``name``; a ValueError names a curve that does not exist or is empty."""
+        if name not in CURVES:
+            raise ValueError(f"name must be one of the curves {', '.join(CURVES)}, got {name!r}")
+        curve = getattr(self, name)
+        if curve.numel() == 0:
+            raise ValueError(f"{name} was not recorded: only sweep(..., eval_train=True) records "
+                             "the eval-mode training curves")
+        return curve
 
     def per_image(self, split: str, rows: Sequence[int] | None = None,
                   at: str = "best") -> tuple[torch.Tensor, torch.Tensor]:

@@ -118,6 +118,15 @@ def test_the_masks_do_not_depend_on_how_many_threads_draw_them(data, monkeypatch
     assert torch.equal(before.valid_loss, after.valid_loss)
 
 
+@pytest.mark.parametrize("name, match", [("valid_los", "one of the curves"),
+                                         ("train_loss_eval", "eval_train=True")])
+def test_reading_a_curve_that_does_not_exist_or_was_not_recorded_names_it(data, name, match):
+    run = sweep(data, settings=[0.5], seeds=[0], epochs=1, xtra_fc=[16])
+    for read in (run.best, run.best_epoch, run.final):
+        with pytest.raises(ValueError, match=match):
+            read(name)
+
+
 def test_best_best_epoch_and_final_read_the_curves():
     curve = torch.tensor([[[0.9, 0.5, 0.7]]])
     res = Sweep([0.0], [0], train_loss=curve, train_acc=curve, valid_loss=curve, valid_acc=1 - curve)
