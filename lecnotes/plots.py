@@ -7,12 +7,15 @@ closed (so a notebook does not show it twice); glue it or ``display`` it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from itertools import cycle
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
+
+from ._checks import names
 
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"),
           ((0, (1, 1)), "x"), ((0, (8, 2)), "P"), ((0, (3, 3, 1, 3, 1, 3)), "*")]
@@ -22,6 +25,33 @@ COLOURS = ["#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#5
 def _styled(n: int):
     """Endless ``(colour, (dash pattern, marker))`` pairs for ``n`` lines, cycling the first ``n`` colours."""
     return zip(cycle(COLOURS[:max(n, 1)]), cycle(STYLES))
+
+
+def _lines(series: object, name: str, dims: int, n_points: int | None) -> dict[str, torch.Tensor]:
+    """``series`` as label -> float64 tensor of ``dims`` dimensions, checked; else a named error.
+
+    Every tensor's last axis must have ``n_points`` entries when that is given (the length of
+    ``x``), and every value must be a real number: the chart would otherwise be drawn wrong or
+    fail inside matplotlib.
+    """
+    shape = "[n_points]" if dims == 1 else "[n_seeds, n_points]"
+    if not isinstance(series, Mapping) or not series:
+        raise TypeError(f"{name} must be a non-empty dict of label -> {shape} values, got "
+                        f"{series!r:.80}")
+    out = {}
+    for label, values in series.items():
+        if isinstance(values, str) or not isinstance(values, (Sequence, torch.Tensor)) and not \
+                hasattr(values, "__array__"):
+            raise TypeError(f"{name}[{label!r}] must be numbers, {shape}, got {values!r:.80}")
+        try:
+            ys = torch.as_tensor(values, dtype=torch.float64)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise TypeError(f"{name}[{label!r}] must be real numbers, {shape}: {err}") from None
+        if ys.dim() != dims or ys.shape[-1] == 0 or n_points is not None and ys.shape[-1] != n_points:
+            want = shape if n_points is None else f"{shape} with n_points = len(x) = {n_points}"
+            raise ValueError(f"{name}[{label!r}] must have shape {want}, got {tuple(ys.shape)}")
+        out[str(label)] = ys
+    return out
 
 
 def line_chart(series: Mapping[str, Sequence[float]], title: str, xlabel: str, ylabel: str,
@@ -37,10 +67,11 @@ def line_chart(series: Mapping[str, Sequence[float]], title: str, xlabel: str, y
         >>> fig.axes[0].get_title()
         'Loss'
     """
+    series = _lines(series, "series", 1, None if x is None else len(x))
     fig, ax = plt.subplots(figsize=size, dpi=100)
     for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(len(series)), strict=False):
         xs = list(x) if x is not None else list(range(1, len(ys) + 1))
-        ax.plot(xs, list(ys), color=colour, linestyle=ls, marker=marker, markersize=4,
+        ax.plot(xs, ys.tolist(), color=colour, linestyle=ls, marker=marker, markersize=4,
                 markevery=max(1, len(xs) // 10), label=label)
     _finish(ax, title, xlabel, ylabel, legend=len(series) > 1, **options)
     plt.close(fig)
@@ -61,9 +92,9 @@ def spread_chart(series: Mapping[str, torch.Tensor], title: str, xlabel: str, yl
         >>> len(fig.axes[0].lines)
         1
     """
+    series = _lines(series, "series", 2, None if x is None else len(x))
     fig, ax = plt.subplots(figsize=size, dpi=100)
     for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(len(series)), strict=False):
-        ys = torch.as_tensor(ys, dtype=torch.float64)
         xs = list(x) if x is not None else list(range(1, ys.shape[1] + 1))
         ax.fill_between(xs, ys.min(0).values.tolist(), ys.max(0).values.tolist(),
                         color=colour, alpha=0.15, linewidth=0)
@@ -96,7 +127,14 @@ def image_grid(images: torch.Tensor, title: str, row_labels: Sequence[str] | Non
     """
     if vmin is not None and vmax is not None and not vmin < vmax:
         raise ValueError(f"vmin must be below vmax, got vmin={vmin!r} and vmax={vmax!r}")
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or 0 in images.shape:
+        got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"images must be a tensor [rows, cols, H, W] (one image per panel), got "
+                         f"{got}; a single row of images x is x[None]")
     rows, cols = images.shape[:2]
+    for labels, name, n in ((row_labels, "row_labels", rows), (col_labels, "col_labels", cols)):
+        if labels is not None and len(names(labels, name, "one label per panel")) != n:
+            raise ValueError(f"{name} must have {n} labels, one per panel, got {len(labels)}")
     fig, axes = plt.subplots(rows, cols, figsize=size or (1.3 * cols + 1, 1.3 * rows + 0.8),
                              dpi=100, squeeze=False)
     for r in range(rows):
@@ -136,7 +174,7 @@ def bar_chart(values: Mapping[str, float], title: str, xlabel: str, ylabel: str 
     """
     if not values:
         raise ValueError("values must name at least one bar, got an empty mapping")
-    labels, numbers = list(values), [float(v) for v in values.values()]
+    labels, numbers = list(values), [_finite(v, f"values[{k!r}]") for k, v in values.items()]
     fig, ax = plt.subplots(figsize=size or (6.4, 0.5 * len(labels) + 1.6), dpi=100)
     ys = list(range(len(labels)))[::-1]
     ax.barh(ys, numbers, color=COLOURS[1], height=0.6)
@@ -171,6 +209,12 @@ def axis_options(ax, xscale: str | None = None, yscale: str | None = None,
         >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
         ['1', '2']
     """
+    if xticks is not None and xticklabels is not None and len(xticklabels) != len(xticks):
+        raise ValueError(f"xticklabels must have one label per tick, {len(xticks)}, got "
+                         f"{len(xticklabels)}")
+    if ylim is not None and (len(ylim) != 2 or not _finite(ylim[0], "ylim[0]") < _finite(
+            ylim[1], "ylim[1]")):
+        raise ValueError(f"ylim must be (bottom, top) with bottom < top, got {ylim!r}")
     if xscale is not None:  # set only when asked: setting a scale resets the axis' ticks
         ax.set_xscale(xscale)
     if yscale is not None:
@@ -181,6 +225,17 @@ def axis_options(ax, xscale: str | None = None, yscale: str | None = None,
         ax.set_ylim(*ylim)
     if ref is not None:
         ax.axhline(ref[0], color="#777777", linestyle="--", linewidth=1, label=ref[1])
+
+
+def _finite(value: object, name: str) -> float:
+    """``value`` as a float if it is a finite real number, else a named TypeError or ValueError."""
+    if isinstance(value, (bool, str)) or not isinstance(value, (int, float)) and not \
+            hasattr(value, "__float__"):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return number
 
 
 def _finish(ax, title: str, xlabel: str, ylabel: str, legend: bool, legend_loc: str = "best",

@@ -160,3 +160,49 @@ def test_image_grid_vmin_vmax_share_one_scale():
 def test_image_grid_rejects_vmin_not_below_vmax():
     with pytest.raises(ValueError, match="vmin"):
         image_grid(torch.rand(1, 1, 4, 4), "Bad", vmin=1.0, vmax=1.0)
+
+
+@pytest.mark.parametrize("series, x, error, match", [
+    ([0.5, 0.4], None, TypeError, "non-empty dict"),
+    ({}, None, TypeError, "non-empty dict"),
+    ({"a": "0.5"}, None, TypeError, r"series\['a'\] must be numbers"),
+    ({"a": [[0.5, 0.4]]}, None, ValueError, r"shape \[n_points\]"),
+    ({"a": [0.5, 0.4, 0.3]}, [1, 2], ValueError, "len\\(x\\) = 2"),
+])
+def test_line_chart_names_series_that_would_be_drawn_wrong(series, x, error, match):
+    with pytest.raises(error, match=match):
+        line_chart(series, "T", "x", "y", x=x)
+
+
+@pytest.mark.parametrize("series, x, match", [
+    ({"a": torch.rand(5)}, None, r"\[n_seeds, n_points\]"),           # one run, not [seeds, points]
+    ({"a": torch.rand(3, 4)}, [0, 0.5, 0.75], "len\\(x\\) = 3"),       # [points, seeds], transposed
+    ({"a": torch.rand(3, 0)}, None, r"\[n_seeds, n_points\]"),
+])
+def test_spread_chart_names_a_tensor_of_the_wrong_shape(series, x, match):
+    with pytest.raises(ValueError, match=match):
+        spread_chart(series, "T", "x", "y", x=x)
+
+
+def test_image_grid_names_images_and_labels_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"images must be a tensor \[rows, cols, H, W\]"):
+        image_grid(torch.rand(3, 8, 8), "T")                      # one row, not wrapped
+    with pytest.raises(ValueError, match="row_labels must have 2 labels"):
+        image_grid(torch.rand(2, 3, 8, 8), "T", row_labels=["a"])
+    with pytest.raises(TypeError, match="col_labels must be a list"):
+        image_grid(torch.rand(2, 3, 8, 8), "T", col_labels="abc")  # a string read as 3 labels
+
+
+@pytest.mark.parametrize("values, error", [({"a": float("nan")}, ValueError),
+                                           ({"a": "12"}, TypeError), ({"a": None}, TypeError)])
+def test_bar_chart_names_a_value_that_is_not_a_finite_number(values, error):
+    with pytest.raises(error, match=r"values\['a'\]"):
+        bar_chart(values, "T", "s")
+
+
+@pytest.mark.parametrize("options, match", [({"xticks": [1, 2], "xticklabels": ["a"]}, "xticklabels"),
+                                            ({"ylim": (1.0, 0.5)}, "bottom < top"),
+                                            ({"ylim": (0.0, float("inf"))}, "ylim\\[1\\]")])
+def test_axis_options_name_ticks_and_limits_that_do_not_fit(options, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        line_chart({"a": [1.0, 2.0]}, "T", "x", "y", **options)
