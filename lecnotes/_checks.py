@@ -177,6 +177,20 @@ def probability(value: object, name: str) -> float:
     return share(value, name, "the share of activations dropped")
 
 
+def finite_number(value: object, name: str, meaning: str) -> float:
+    """``value`` as a float if it is a finite real number (Python's or numpy's), else a named error.
+
+    Example:
+        >>> finite_number(np.float32(0.5), "ylim[0]", "the bottom of the y axis")
+        0.5
+    """
+    number = _finite_float(value)
+    if number is None:
+        kind = TypeError if not is_number(value) else ValueError
+        raise kind(f"{name} must be a finite number ({meaning}), got {value!r}")
+    return number
+
+
 def positive_number(value: object, name: str, meaning: str) -> float:
     """``value`` as a ``float`` if it is a finite number above 0, else a ValueError naming ``name``.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import flag, probability
+from ._checks import a_list, flag, is_int, probability
 
 
 def _check_dtype(x: torch.Tensor) -> None:
@@ -48,7 +48,11 @@ def dropout_mask(shape: torch.Size | tuple[int, ...], p: float,
         >>> dropout_mask((2, 4), 0.5, g).shape
         torch.Size([2, 4])
     """
-    return torch.rand(shape, generator=generator, device=device) >= probability(p, "p")
+    sizes = a_list(shape, "shape", "the mask's shape, e.g. x.shape")
+    if not all(is_int(n) and n >= 0 for n in sizes):
+        raise ValueError(f"shape must hold whole numbers >= 0 (the mask's size along each axis), "
+                         f"got {tuple(sizes)!r}")
+    return torch.rand(sizes, generator=generator, device=device) >= probability(p, "p")
 
 
 def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, rescale: bool = True,

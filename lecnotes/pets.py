@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ._checks import folder
+
 
 def oxford_pets_folder(root: str | Path) -> Path:
     """Fetch Oxford-IIIT Pet with torchvision and lay it out as cats versus dogs.
@@ -38,10 +40,10 @@ def oxford_pets_folder(root: str | Path) -> Path:
         >>> sorted(p.name for p in (folder / "train").iterdir())  # doctest: +SKIP
         ['cat', 'dog']
     """
+    root = folder(root, "root")  # before the (slow) torchvision import and download
+    out = root / "pets-catsdogs"
     from torchvision.datasets import OxfordIIITPet
 
-    root = Path(root).expanduser()
-    out = root / "pets-catsdogs"
     for split, name in (("trainval", "train"), ("test", "valid")):
         try:
             ds = OxfordIIITPet(str(root), split=split, target_types="binary-category", download=True)

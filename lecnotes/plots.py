@@ -7,7 +7,6 @@ closed (so a notebook does not show it twice); glue it or ``display`` it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from itertools import cycle
 
@@ -15,7 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
-from ._checks import names
+from ._checks import finite_number, names
 
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"),
           ((0, (1, 1)), "x"), ((0, (8, 2)), "P"), ((0, (3, 3, 1, 3, 1, 3)), "*")]
@@ -228,14 +227,10 @@ def axis_options(ax, xscale: str | None = None, yscale: str | None = None,
 
 
 def _finite(value: object, name: str) -> float:
-    """``value`` as a float if it is a finite real number, else a named TypeError or ValueError."""
-    if isinstance(value, (bool, str)) or not isinstance(value, (int, float)) and not \
-            hasattr(value, "__float__"):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return number
+    """``value`` (a number, or a one-element tensor) as a float if finite, else a named error."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    return finite_number(value, name, "a value to draw")
 
 
 def _finish(ax, title: str, xlabel: str, ylabel: str, legend: bool, legend_loc: str = "best",

@@ -346,3 +346,15 @@ def test_any_tensor_gives_a_tensor_of_its_shape_or_a_named_type_error(dtype, sha
         assert not (dtype.is_floating_point or dtype.is_complex)
         return
     assert out.shape == x.shape and out.dtype == x.dtype and out.device == x.device
+
+
+@pytest.mark.parametrize("shape, error", [(5, TypeError), ("ab", TypeError), ((2, -1), ValueError),
+                                          ((2.5, 3), ValueError), ((2, True), ValueError)])
+def test_dropout_mask_names_a_shape_that_is_not_whole_sizes(shape, error):
+    with pytest.raises(error, match="shape"):
+        dropout_mask(shape, 0.5)
+
+
+def test_dropout_mask_takes_a_tensors_shape_as_it_is():
+    g = torch.Generator().manual_seed(0)
+    assert dropout_mask(torch.zeros(2, 3).shape, 0.5, g).shape == (2, 3)

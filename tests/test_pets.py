@@ -47,3 +47,9 @@ def test_a_failed_download_names_the_folder_and_the_way_out(tmp_path, monkeypatc
     with pytest.raises(RuntimeError) as err:
         oxford_pets_folder(tmp_path)
     assert str(tmp_path) in str(err.value) and "root/<class>/<image>" in str(err.value)
+
+
+@pytest.mark.parametrize("root", [None, 123, ""])
+def test_a_root_that_is_not_a_folder_name_is_named_before_any_download(root):
+    with pytest.raises(TypeError, match="root"):
+        oxford_pets_folder(root)
