@@ -30,12 +30,17 @@ def is_figure(value: Any) -> bool:
     return type(value).__name__ == "Figure" and hasattr(value, "savefig")
 
 
-def glue(name: str, value: Any) -> None:
+def glue(name: str, value: Any, fmt: str | None = None) -> None:
     """Record ``value`` under ``name`` for the book's prose; show it too if it is a figure.
 
     Args:
         name: the key the prose uses, e.g. ``"ch1_final_acc"``; a non-empty string.
         value: anything IPython can display: a number, a string, a matplotlib figure.
+        fmt: a format spec for a number (``".3f"``, ``".1%"``, ``"+.2f"``, ``","``, ``"d"``).
+            The value is stored as the text it gives, so the prose shows exactly that text
+            with ``{glue:text}`name``` and the precision is written once, here. The stored
+            text is also all that strict nbval compares, so a value that differs in its last
+            digits on another CPU still stores the same text.
 
     Outside IPython (a plain ``python`` script) there is nowhere to record to, and the call
     raises ``RuntimeError``. A value that cannot be displayed (its ``repr`` raises) is a
@@ -49,6 +54,8 @@ def glue(name: str, value: Any) -> None:
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"glue name must be a non-empty string, got {name!r}")
+    if fmt is not None:
+        value = formatted(value, fmt, name)
     from IPython import get_ipython
     from IPython.display import display
 
@@ -69,3 +76,26 @@ def glue(name: str, value: Any) -> None:
     prefix = "" if is_figure(value) else PREFIX
     metadata = {**metadata, "scrapbook": {"name": name, "mime_prefix": prefix}}
     display({prefix + key: data for key, data in bundle.items()}, raw=True, metadata=metadata)
+
+
+def formatted(value: Any, fmt: str, name: str = "value") -> str:
+    """``value`` (a real number, numpy's or a one-element tensor's too) as text, by ``fmt``.
+
+    Example:
+        >>> formatted(0.84567, ".1%"), formatted(0.04, ".3f"), formatted(12345, ",")
+        ('84.6%', '0.040', '12,345')
+    """
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        value = value.item()  # a numpy scalar or a 0-d tensor
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"glue {name!r}: fmt {fmt!r} formats a number, got {value!r}")
+    if not isinstance(fmt, str) or not fmt:
+        raise ValueError(f"glue {name!r}: fmt must be a format spec such as '.3f', got {fmt!r}")
+    try:
+        text = format(value if fmt[-1] not in "bcdoxX" else int(value), fmt)
+    except ValueError as err:
+        raise ValueError(f"glue {name!r}: fmt {fmt!r} is not a format spec for a number: "
+                         f"{err}") from None
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        text = ("+" if "+" in fmt else "") + text[1:]  # a value that rounds to 0 has no sign
+    return text
