@@ -1,10 +1,10 @@
 """Stored outputs carry no more precision than the page shows.
 
 Strict nbval compares every stored output that is not tagged ``nbval-ignore-output`` exactly,
-glue records included. A float glued at full precision (``3.0656490325927734``) differs in its
-last digits on another CPU, and the page only ever showed ``3.066``. So every glued number must
-be rounded to the precision of the text that shows it, and no compared output may print a float
-at full precision.
+glue records included. A float stored at full precision (``3.0656490325927734``) differs in its
+last digits on another CPU, although the page only ever shows ``3.066``. So a number reaches
+the prose as text that ``glue(key, value, fmt)`` formatted once, in the cell, and no compared
+output prints a float at full precision.
 """
 
 from __future__ import annotations
@@ -22,22 +22,6 @@ ROLE = re.compile(r"\{glue(?::text)?\}`([^`:]+)(?::([^`]*))?`")
 LONG_FLOAT = re.compile(r"(?<![\w.])-?\d+\.\d{7,}")  # 7 or more decimals: a float as stored, unrounded
 
 
-def shown_decimals(spec: str) -> int | None:
-    """Decimals a format spec shows: ``.3f`` -> 3, ``.1%`` -> 3 (of the fraction), ``d`` -> 0.
-
-    None where the spec does not fix them (no spec, ``g``, ``s``): the text then shows the
-    value as stored, so any precision is what the page shows.
-    """
-    m = re.fullmatch(r"[^.]*\.(\d+)([f%])", spec or "")
-    if m:
-        return int(m[1]) + (2 if m[2] == "%" else 0)
-    return 0 if spec and spec[-1] in "dn" else None
-
-
-def decimals(text: str) -> int:
-    return len(text.split(".")[1].rstrip("0")) if "." in text and "e" not in text.lower() else 0
-
-
 def glue_records(nb) -> dict[str, str]:
     records = {}
     for cell in nb.cells:
@@ -48,31 +32,28 @@ def glue_records(nb) -> dict[str, str]:
     return records
 
 
-def _is_number(text: str) -> bool:
+def is_measured(text: str) -> bool:
+    """A float stored with more than 4 decimals: a measured value, not a setting like 0.25."""
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return False
-    return isinstance(value, float)
+    return isinstance(value, float) and len(repr(value).partition(".")[2]) > 4
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_glued_float_is_rounded_to_what_the_prose_shows(path):
+def test_every_measured_float_is_glued_as_the_text_the_prose_shows(path):
+    records = glue_records(nbformat.read(path, as_version=4))
+    measured = {k: t for k, t in records.items() if is_measured(t)}
+    assert not measured, f"glue these with their format, glue(key, value, fmt): {measured}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_prose_names_a_glued_key_without_a_format(path):
     nb = nbformat.read(path, as_version=4)
-    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    uses: dict[str, list[str]] = {}
-    for key, spec in ROLE.findall(prose):
-        uses.setdefault(key, []).append(spec)
-    too_precise = []
-    for key, text in glue_records(nb).items():
-        if not _is_number(text) or key not in uses:
-            continue
-        shown = [shown_decimals(spec) for spec in uses[key]]
-        if None in shown:
-            continue
-        if decimals(text) > max(shown):
-            too_precise.append(f"{key} = {text} (shown with {', '.join(uses[key])})")
-    assert not too_precise, "round these glued values to what the text shows:\n" + "\n".join(too_precise)
+    specs = [f"{key}:{spec}" for c in nb.cells if c.cell_type == "markdown"
+             for key, spec in ROLE.findall(c.source) if spec]
+    assert not specs, f"move these formats into the glue call: {specs}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -87,9 +68,3 @@ def test_no_compared_output_prints_an_unrounded_float(path):
                                              if k.endswith("text/plain") and isinstance(v, str)]
             found += [f"cell {i}: {m}" for t in texts for m in LONG_FLOAT.findall(t)]
     assert not found, "compared outputs with full-precision floats:\n" + "\n".join(found)
-
-
-def test_the_precision_rules_read_format_specs_as_the_site_does():
-    specs = (".3f", ".1%", "d", "", ".0f", ",.0f", "g")
-    assert [shown_decimals(s) for s in specs] == [3, 3, 0, None, 0, 0, None]
-    assert decimals("0.4610") == 3 and decimals("12") == 0 and decimals("3.0656490325927734") == 16
