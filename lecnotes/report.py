@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ._checks import names
+from .glue import glue
 
 
 def spread(values: torch.Tensor | Sequence[float], fmt: str = ".3f") -> str:
@@ -142,3 +143,34 @@ def sweep_table(result, labels: Sequence[str] | None = None, name: str = "ps") -
                     f"| {spread(result.best('valid_acc')[i], '.1%')} "
                     f"| {spread(result.final('valid_acc')[i], '.1%')} |")
     return "\n".join(rows)
+
+
+def claim(name: str, value: object, fmt: str | None = None, *, holds: object = True) -> None:
+    """State a number in the prose and check what the prose says about it, in one call.
+
+    A chapter computes a value, states it in a sentence and says something about it ("every
+    seed is above", "within the noise"). ``claim`` glues the value under ``name`` for that
+    sentence, formatted once by ``fmt`` (see :func:`lecnotes.glue.glue`), but only when
+    ``holds``, the condition the sentence states, is true. A re-run whose numbers no longer
+    carry the sentence then fails, instead of printing a sentence the numbers contradict.
+
+    Args:
+        name: the glue key the prose uses.
+        value: the number (or text) the prose shows.
+        fmt: its format spec, e.g. ``".3f"`` or ``".1%"``; None for text or an exact setting.
+        holds: the sentence's condition: a bool, numpy's bool or a one-element bool tensor.
+
+    Raises:
+        AssertionError: ``holds`` is false; the message names ``name`` and the value, and
+            nothing is glued.
+        TypeError: ``holds`` is not a truth value (a tensor of many, say).
+    """
+    if isinstance(holds, torch.Tensor) and holds.dtype == torch.bool and holds.numel() == 1:
+        holds = bool(holds)
+    if not isinstance(holds, (bool, np.bool_)):
+        raise TypeError(f"holds must be True or False (the claim {name!r} makes), got "
+                        f"{holds!r:.60}; reduce a tensor with .all() or .any()")
+    if not holds:
+        raise AssertionError(f"the prose's claim about {name!r} does not hold in this run "
+                             f"(the value is {value!r:.60})")
+    glue(name, value, fmt)

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from lecnotes import report
 from lecnotes.report import difference, spread, standard_error, sweep_table
 
 
@@ -87,3 +88,20 @@ def test_sweep_table_refuses_a_string_of_labels_rather_than_one_letter_per_setti
 def test_spread_names_a_format_that_is_not_a_number_format(fmt):
     with pytest.raises(ValueError, match=r"fmt must be a format spec for a number"):
         spread([0.5, 0.25], fmt)
+
+
+def test_a_claim_that_holds_is_glued_with_its_format(monkeypatch):
+    glued = []
+    monkeypatch.setattr("lecnotes.report.glue", lambda *args: glued.append(args))
+    report.claim("gap", 0.0401, ".3f", holds=torch.tensor(0.0401) > 0)
+    assert glued == [("gap", 0.0401, ".3f")]
+
+
+def test_a_claim_that_does_not_hold_names_the_key_and_glues_nothing(monkeypatch):
+    glued = []
+    monkeypatch.setattr("lecnotes.report.glue", lambda *args: glued.append(args))
+    with pytest.raises(AssertionError, match="'gap' does not hold"):
+        report.claim("gap", -0.02, ".3f", holds=-0.02 > 0)
+    with pytest.raises(TypeError, match="holds must be True or False"):
+        report.claim("gap", 0.5, holds=torch.tensor([True, False]))
+    assert glued == []
