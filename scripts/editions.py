@@ -48,10 +48,25 @@ import subprocess
 import sys
 
 if importlib.util.find_spec("lecnotes") is None:
-    source = os.environ.get("LECNOTES_INSTALL_FROM",
-                            "lecnotes @ git+{url}@{branch}")
+    default = ("lecnotes @ "
+               "git+{url}@{branch}")
+    source = os.environ.get("LECNOTES_INSTALL_FROM", default)
     print(f"Installing {{source}} ...")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)'''
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, source], check=True)'''
+
+# How the site treats each cell tag (Jupyter Book / myst-nb): "remove" leaves the part
+# out of the page, "hide" folds it behind a toggle. The student editions collapse both.
+HIDDEN_BY_TAG = {
+    "remove-cell": ("source", "outputs"), "hide-cell": ("source", "outputs"),
+    "remove-input": ("source",), "hide-input": ("source",),
+    "remove-output": ("outputs",), "hide-output": ("outputs",),
+}
+# The kernel `make setup-lab` installs into the venv (the Makefile's ipykernel install).
+# JupyterLab writes the running kernel's spec into the notebook as the kernel starts, so
+# an edition that records another display name would open already marked modified.
+LAB_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (lecnotes)",
+                  "language": "python"}
 
 GLUE_ROLE = re.compile(r"\{glue(?::text|:md|:any)?\}`([^`]+)`")
 GLUE_FIGURE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{glue:figure\}[ \t]*(?P<key>\S+)[ \t]*\n"
@@ -197,20 +212,58 @@ def page_titles() -> dict[str, str]:
     return titles
 
 
+def collapse_hidden(cell: nbformat.NotebookNode) -> None:
+    """Collapse, in place, the parts of a cell that the site removes or folds by tag.
+
+    JupyterLab shows a collapsed input as its first line and a collapsed output as a
+    bar; a click opens either. The metadata is in the form JupyterLab saves, so opening
+    the notebook changes nothing: ``jupyter.source_hidden``, and for a code cell's
+    outputs both ``jupyter.outputs_hidden`` and ``collapsed``, which JupyterLab keeps
+    equal.
+    """
+    parts = {part for tag in cell.metadata.get("tags", [])
+             for part in HIDDEN_BY_TAG.get(tag, ())}
+    if cell.cell_type != "code" or cell.get("id") == INSTALL_ID:
+        parts.discard("outputs")  # the install cell's one line, when it installs, shows
+    if not parts:
+        return
+    jupyter = cell.metadata.setdefault("jupyter", {})
+    if "source" in parts:
+        jupyter["source_hidden"] = True
+    if "outputs" in parts:
+        jupyter["outputs_hidden"] = cell.metadata["collapsed"] = True
+
+
+def kernel_language(chapters: list[nbformat.NotebookNode]) -> dict:
+    """The ``language_info`` the book's kernel recorded in the chapters' stored runs.
+
+    JupyterLab writes the running kernel's ``language_info`` into a notebook as the
+    kernel starts; an edition that already holds it opens unmodified, even one whose
+    chapter has no stored run (full_size).
+    """
+    infos = [nb.metadata.get("language_info", {}) for nb in chapters]
+    return next((info for info in infos if "version" in info), {"name": "python"})
+
+
 def student_edition(nb: nbformat.NotebookNode, docname: str, cfg: dict, bib: dict[str, str],
-                    titles: dict[str, str]) -> nbformat.NotebookNode:
+                    titles: dict[str, str], language: dict | None = None,
+                    ) -> nbformat.NotebookNode:
     """The student edition of one chapter (see the module docstring)."""
     out = copy.deepcopy(nb)
     values = glue_values(nb)
     site = site_url(cfg)
     for cell in out.cells:
+        collapse_hidden(cell)
         if cell.cell_type != "markdown":
             continue
         text = captions(cell.source)
         text = paste_glue(text, values, docname)
         text = citations(text, bib, f"{site}references.html")
         cell.source = doc_links(text, docname, titles, site)
-    out.metadata["lecnotes"] = {"edition": "student", "source": f"chapters/{docname.split('/')[-1]}.ipynb"}
+    out.metadata["kernelspec"] = dict(LAB_KERNELSPEC)
+    out.metadata["language_info"] = copy.deepcopy(language or kernel_language([nb]))
+    source = f"chapters/{docname.split('/')[-1]}.ipynb"
+    out.metadata["lecnotes"] = {"edition": "student", "source": source}
     return out
 
 
@@ -219,11 +272,13 @@ def build(check: bool = False) -> list[Path]:
     cfg, bib, titles = config(), bibliography(), page_titles()
     stale = []
     EDITIONS.mkdir(exist_ok=True)
-    for name in STUDENT_CHAPTERS:
-        source = ROOT / "chapters" / f"{name}.ipynb"
-        nb = nbformat.read(source, as_version=4)
+    sources = [ROOT / "chapters" / f"{name}.ipynb" for name in STUDENT_CHAPTERS]
+    chapters = [nbformat.read(source, as_version=4) for source in sources]
+    language = kernel_language(chapters)
+    for name, source, nb in zip(STUDENT_CHAPTERS, sources, chapters, strict=True):
         chapter = with_install_cell(nb, cfg)
-        edition = student_edition(chapter, f"chapters/{name}", cfg, bib, titles)
+        docname = f"chapters/{name}"
+        edition = student_edition(chapter, docname, cfg, bib, titles, language)
         for path, new in ((source, chapter), (EDITIONS / f"{name}.ipynb", edition)):
             text = nbformat.writes(new) + "\n"
             if not path.exists() or path.read_text() != text:

@@ -38,9 +38,17 @@ def test_student_edition_prose_has_no_site_only_roles(name):
 
 @pytest.mark.parametrize("text, spec", [("0.84765", ".1%"), ("0.4531", ".3f"), ("8", ""),
                                         ("'683,744'", ""), ("12.0", ".0f"), ("3", "d"),
-                                        ("'resnet'", "s"), ("1234567.0", ",.0f")])
+                                        ("'resnet'", "s"), ("1234567.0", ",.0f"),
+                                        ("'0.040'", "")])
 def test_values_are_formatted_exactly_as_the_site_formats_them(text, spec):
     assert editions.format_value(text, spec) == format_plain_text(text, spec or "s")
+
+
+def test_a_number_glued_as_text_pastes_as_stored_with_its_trailing_zero():
+    # glue(key, 0.04, ".3f") stores the text/plain "'0.040'"; the prose names the key
+    stored = {"ch2_gap": "'0.040'"}
+    pasted = editions.paste_glue("a gap of {glue:text}`ch2_gap`.", stored, "x")
+    assert pasted == "a gap of 0.040."
 
 
 def test_a_glue_key_without_a_stored_value_is_an_error_naming_it():
@@ -95,3 +103,86 @@ def test_the_install_cell_does_nothing_where_lecnotes_is_installed():
     env = {"PATH": "", "LECNOTES_INSTALL_FROM": "/nonexistent"}  # pip could not run at all
     result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, env=env)
     assert result.returncode == 0 and result.stdout == "" and result.stderr == "", result
+
+
+def _cell(cell_type: str, tags: list[str], **fields) -> nbformat.NotebookNode:
+    v4 = nbformat.v4
+    make = v4.new_code_cell if cell_type == "code" else v4.new_markdown_cell
+    cell = make("x = 1", **fields)
+    cell.metadata["tags"] = tags
+    return cell
+
+
+@pytest.mark.parametrize("tag, source, outputs", [
+    ("remove-cell", True, True), ("hide-cell", True, True),
+    ("remove-input", True, False), ("hide-input", True, False),
+    ("remove-output", False, True), ("hide-output", False, True),
+    ("nbval-ignore-output", False, False)])
+def test_a_code_cell_is_collapsed_where_the_site_removes_or_folds_it(tag, source,
+                                                                     outputs):
+    cell = _cell("code", ["nbval-ignore-output", tag])
+    editions.collapse_hidden(cell)
+    jupyter = cell.metadata.get("jupyter", {})
+    assert jupyter.get("source_hidden", False) is source
+    # JupyterLab keeps the two outputs flags equal; with one alone it rewrites the cell
+    collapsed = cell.metadata.get("collapsed", False)
+    assert jupyter.get("outputs_hidden", False) is collapsed is outputs
+
+
+def test_a_markdown_cell_the_site_removes_collapses_its_source_only():
+    cell = _cell("markdown", ["remove-cell"])
+    editions.collapse_hidden(cell)
+    assert cell.metadata["jupyter"] == {"source_hidden": True}
+    assert "collapsed" not in cell.metadata
+
+
+def test_the_install_cell_collapses_its_source_and_keeps_its_message_visible():
+    cell = _cell("code", ["remove-cell"], id=editions.INSTALL_ID)
+    editions.collapse_hidden(cell)
+    assert cell.metadata["jupyter"] == {"source_hidden": True}
+    assert "collapsed" not in cell.metadata
+
+
+@pytest.mark.parametrize("name", editions.STUDENT_CHAPTERS)
+def test_every_cell_the_site_hides_is_collapsed_in_the_student_edition(name):
+    chapter = _read(ROOT / "chapters" / f"{name}.ipynb")
+    edition = _read(ROOT / "notebooks" / f"{name}.ipynb")
+    hidden = {"remove-cell", "hide-cell", "remove-input", "hide-input"}
+    for before, after in zip(chapter.cells, edition.cells, strict=True):
+        tagged = bool(hidden & set(before.metadata.get("tags", [])))
+        collapsed = after.metadata.get("jupyter", {}).get("source_hidden", False)
+        assert collapsed is tagged, after.id
+
+
+@pytest.mark.parametrize("name", editions.STUDENT_CHAPTERS)
+def test_the_install_cell_is_collapsed_under_a_one_line_summary(name):
+    first = _read(ROOT / "notebooks" / f"{name}.ipynb").cells[0]
+    assert first.id == editions.INSTALL_ID
+    assert first.metadata["jupyter"]["source_hidden"]
+    summary = first.source.splitlines()[0]  # what JupyterLab shows of a collapsed cell
+    assert summary.startswith("# Installs") and "lecnotes" in summary
+
+
+def test_no_line_of_the_install_cell_is_over_88_characters():
+    cfg = editions.config()
+    lines = editions.install_source(cfg).splitlines()
+    assert [line for line in lines if len(line) > 88] == []
+
+
+def test_the_editions_name_the_kernel_that_make_lab_installs():
+    # JupyterLab writes the running kernel's spec into the notebook as it starts: any
+    # other display name marks the chapter modified before the student does anything
+    makefile = (ROOT / "Makefile").read_text()
+    display = editions.LAB_KERNELSPEC["display_name"]
+    assert f'--name python3 --display-name "{display}"' in makefile
+    for name in editions.STUDENT_CHAPTERS:
+        metadata = _read(ROOT / "notebooks" / f"{name}.ipynb").metadata
+        assert metadata.kernelspec == editions.LAB_KERNELSPEC
+        assert "version" in metadata.language_info, name  # as the kernel reports it
+
+
+def test_an_edition_of_a_chapter_without_a_stored_run_gets_the_kernels_language_info():
+    ran = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python",
+                                                               "version": "3.11.7"}})
+    never_ran = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python"}})
+    assert editions.kernel_language([never_ran, ran]) == ran.metadata.language_info
