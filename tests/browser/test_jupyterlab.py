@@ -6,11 +6,14 @@ of notebooks/ and with its config, runtime, data, settings and workspace folders
 nothing is read from or written to the home folder or the repository. As a student keeps it,
 JupyterLab is loaded once, in one page: the first chapter opens from its URL, each later one with a
 double click in the file browser, and each is closed after its visit. Every chapter is scrolled
-from top to bottom (JupyterLab 4 only lays out the cells near the viewport); at every step the
-visible text of the rendered prose and of the outputs, the figures and the exercise/solution
-blocks are collected. The tests then check that no site-only markup or glue key shows, that every
-solution is folded, and that as many figures show as on the site's page. Screenshots go to
-_build/screenshots/jupyterlab/.
+from top to bottom (JupyterLab 4 only lays out the cells near the viewport); at every step
+the visible text of the rendered prose and of the outputs, the figures, the exercise and
+solution blocks and the collapsed inputs and outputs are collected. The tests then check
+that no site-only markup or glue key shows, that every solution is folded, that as many
+figures show as on the site's page, that the cells the site hides are collapsed (the
+install cell under its first line), and that the chapter is not marked modified, neither
+once its kernel is up nor after the reading.
+Screenshots go to _build/screenshots/jupyterlab/.
 """
 
 from __future__ import annotations
@@ -46,6 +49,14 @@ SHOWN_ON_PURPOSE = {
         "above them explains it, and the stored tracebacks quote the cell's first line. The student "
         "sees the comment in the code itself.",
 }
+# The parts of a cell whose tag makes the site (Jupyter Book) remove them or fold them.
+HIDES_INPUT = {"remove-cell", "hide-cell", "remove-input", "hide-input"}
+HIDES_OUTPUT = {"remove-cell", "hide-cell", "remove-output", "hide-output"}
+INSTALL_ID = "install-lecnotes"  # the first cell; it prints one line when it installs
+# Whether the front tab shows the notebook as modified, once its kernel is up and idle.
+DIRTY_JS = "(sel) => document.querySelector(sel).classList.contains('jp-mod-dirty')"
+FRONT_TAB = ".lm-DockPanel-tabBar .lm-mod-current"
+KERNEL_IDLE = f'{PANEL} .jp-Notebook-ExecutionIndicator[data-status="idle"]'
 # Every glue key of the chapters is ch<chapter>_<name>; names may hold capitals (ch4_e1_A).
 GLUE_KEY = re.compile(r"\bch[1-5]_\w+\b", re.ASCII)
 DIRECTIVE = r"^[ \t]*(?:`{{3,}}|:{{3,}})\{{{}\}}"
@@ -84,6 +95,10 @@ async ([sel, imgSel]) => {
       text: [prose ? prose.innerText : '', out ? out.innerText : ''].join('\\n'),
       headings: prose ? prose.querySelectorAll('h1, h2, h3').length : 0,
       katex: prose ? prose.querySelectorAll('.katex').length : 0,
+      inputHidden: !!c.querySelector('.jp-InputPlaceholder'),
+      summary: (c.querySelector('.jp-InputPlaceholder .jp-PlaceholderText')
+                || {}).textContent,
+      outputHidden: !!c.querySelector('.jp-OutputPlaceholder'),
       images: images(c).map((img, n) => ({n, src: (img.getAttribute('src') || '').slice(0, 60),
                                           width: img.naturalWidth, complete: img.complete})),
       blocks: prose ? [...prose.querySelectorAll('.myst-exercise')].map(b => {
@@ -276,11 +291,10 @@ class _Lab:
         _dismiss(page)
 
     def close_front_tab(self) -> None:
-        """Close the notebook in the front tab; asked to save, discard (the test changed nothing).
+        """Close the notebook in the front tab; asked to save, discard.
 
-        JupyterLab writes the running kernel's display name into the notebook's metadata as the
-        kernel starts ("Python 3 (lecnotes)" in the venv, "Python 3" in the file), so a notebook
-        opened and read without a change still counts as modified and the close asks.
+        A chapter opens unmodified (a test checks it), so the close asks only when that
+        test fails; discarding keeps the later visits going.
         """
         page = self.page
         page.locator(".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabCloseIcon").click()
@@ -305,6 +319,9 @@ def _visit(lab: _Lab, name: str) -> dict:
     try:
         lab.open(name)
         loaded = time.monotonic() - started
+        page.wait_for_selector(KERNEL_IDLE, timeout=60_000)
+        page.wait_for_timeout(1000)  # JupyterLab writes the kernel's spec into the file
+        dirty = {"opened": page.evaluate(DIRTY_JS, FRONT_TAB)}
         title = page.inner_text(".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel")
         shots = [LAB_SHOTS / f"{name}-first-screen.png"]
         page.screenshot(path=str(shots[0]))
@@ -343,12 +360,13 @@ def _visit(lab: _Lab, name: str) -> dict:
         page.wait_for_timeout(250)
         shots.append(LAB_SHOTS / f"{name}-last-screen.png")
         page.screenshot(path=str(shots[-1]))
+        dirty["read"] = page.evaluate(DIRTY_JS, FRONT_TAB)
         lab.close_front_tab()
     finally:
         seconds = time.monotonic() - started
     return {"title": title, "cells": cells, "figures": figures, "shots": shots, "backtracks": backtracks,
             "problems": lab.problems[first_problem:], "foreign": lab.foreign[first_foreign:],
-            "loaded": loaded, "seconds": seconds,
+            "loaded": loaded, "seconds": seconds, "dirty": dirty,
             "text": "\n".join(cells[i]["text"] for i in sorted(cells))}
 
 
@@ -471,3 +489,41 @@ def test_screenshots_of_the_first_screen_and_a_figure_are_saved(visit, name):
     assert any("-figure-" in s.name for s in shots)
     for shot in shots:
         assert shot.is_file() and shot.stat().st_size > 10_000, shot
+
+
+def _hidden_by_the_site(name: str, part: str) -> list[int]:
+    """The cells of the chapter whose "input" or "output" the site removes or folds.
+
+    The install cell's output is left open: it is the line it prints when it installs.
+    """
+    tags = HIDES_INPUT if part == "input" else HIDES_OUTPUT
+    hidden = []
+    for i, cell in enumerate(_chapter(name)["cells"]):
+        has_output = cell["cell_type"] == "code" and cell.get("id") != INSTALL_ID
+        tagged = tags & set(cell["metadata"].get("tags", []))
+        if tagged and (part == "input" or has_output):
+            hidden.append(i)
+    return hidden
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_cell_the_site_hides_is_collapsed(visit, name):
+    cells = visit(name)["cells"]
+    inputs = sorted(i for i, c in cells.items() if c["inputHidden"])
+    outputs = sorted(i for i, c in cells.items() if c["outputHidden"])
+    assert inputs == _hidden_by_the_site(name, "input"), f"{name}: collapsed inputs"
+    assert outputs == _hidden_by_the_site(name, "output"), f"{name}: collapsed outputs"
+    assert len(inputs) > 1, f"{name}: only the install cell is hidden on the site?"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_install_cell_is_collapsed_under_its_one_line_summary(visit, name):
+    first = visit(name)["cells"][0]
+    summary = "".join(_chapter(name)["cells"][0]["source"]).splitlines()[0]
+    assert first["inputHidden"] and first["summary"] == summary, first
+    assert summary.startswith("# ") and "lecnotes" in summary
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_chapter_is_not_marked_modified_by_opening_and_reading_it(visit, name):
+    assert visit(name)["dirty"] == {"opened": False, "read": False}
