@@ -186,3 +186,21 @@ def test_an_edition_of_a_chapter_without_a_stored_run_gets_the_kernels_language_
                                                                "version": "3.11.7"}})
     never_ran = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python"}})
     assert editions.kernel_language([never_ran, ran]) == ran.metadata.language_info
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "lecnotes @ git+https://github.com/someone/fork@term2"),
+    ({"LECNOTES_INSTALL_FROM": "/a/checkout"}, "/a/checkout")])
+def test_the_install_cell_pip_installs_the_configured_source_where_lecnotes_is_missing(
+        env, expected, monkeypatch):
+    cfg = copy.deepcopy(editions.config())
+    cfg["repository"].update(url="https://github.com/someone/fork", branch="term2")
+    runs = []
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    monkeypatch.setattr("subprocess.run", lambda argv, **kw: runs.append((argv, kw)))
+    monkeypatch.delenv("LECNOTES_INSTALL_FROM", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    exec(editions.install_source(cfg), {})
+    assert runs == [([sys.executable, "-m", "pip", "install", "--quiet", expected],
+                     {"check": True})]
