@@ -6,6 +6,7 @@ import struct
 import warnings
 
 import numpy as np
+import pooch
 import pytest
 import torch
 
@@ -22,6 +23,7 @@ from lecnotes.data import (
     source_task,
     target_task,
 )
+from lecnotes.fashion import NAMES
 from lecnotes.task import Task
 
 IDX_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C,
@@ -525,3 +527,43 @@ def test_a_folder_that_is_not_a_path_is_a_named_type_error():
 def test_a_split_given_as_a_list_is_a_named_value_error(dataset):
     with pytest.raises(ValueError, match=r"split must be one of \['test', 'train'\], got \['train'\]"):
         load_split(["train"])
+
+
+# ---- the download is pooch's: a cut-short file is tried again ----
+
+class FaultsOnce(dict):
+    """Faults that each happen on the first request only (the server calls ``get``)."""
+
+    def get(self, key, default=None):
+        return self.pop(key, default)
+
+
+@pytest.fixture
+def flaky_server(env, monkeypatch):
+    """A server of the small test set; its first reply of t10k-images is cut short."""
+    from test_data_download import Server, small_dataset
+
+    contents = small_dataset()
+    server = Server()
+    server.files = {n + ".gz": gzip.compress(raw) for n, raw in contents.items()}
+    cut = "cut short, full length announced"
+    server.faults = FaultsOnce({"t10k-images-idx3-ubyte.gz": cut})
+    monkeypatch.setattr(data, "SHA256", {n: hashlib.sha256(raw).hexdigest()
+                                         for n, raw in contents.items()})
+    monkeypatch.delenv("LECNOTES_DOWNLOAD")
+    monkeypatch.setenv("LECNOTES_DATA_URL", server.url)
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+def test_a_download_cut_short_once_is_tried_again_and_kept(flaky_server, env, capsys):
+    pooch_level = pooch.get_logger().level
+    cache = find_data_dir()
+    assert cache == env / "xdg" / "lecnotes" / "fashion-mnist"
+    assert sorted(p.name for p in cache.iterdir()) == sorted(n + ".gz" for n in NAMES)
+    assert flaky_server.requests.count("t10k-images-idx3-ubyte.gz") == 2
+    assert len(flaky_server.requests) == 5
+    assert len(capsys.readouterr().err.splitlines()) == 1  # pooch's lines stay quiet
+    assert pooch.get_logger().level == pooch_level

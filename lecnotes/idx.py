@@ -1,0 +1,79 @@
+"""The IDX file format, in which Fashion-MNIST (like MNIST) is published.
+
+An IDX file is a 4-byte magic number (two zero bytes, a type code, the number of
+dimensions), one big-endian uint32 per dimension, then the values, big-endian. Files may
+be gzipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import torch
+
+_DTYPES = {0x08: torch.uint8, 0x09: torch.int8, 0x0B: torch.int16, 0x0C: torch.int32,
+           0x0D: torch.float32, 0x0E: torch.float64}
+
+
+def read_idx(path: str | Path) -> torch.Tensor:
+    """Read one IDX file (gzipped or not, by its ``.gz`` suffix) into a tensor.
+
+    Returns:
+        A tensor of the stored type and shape, e.g. ``uint8 [60000, 28, 28]`` for images
+        or ``uint8 [60000]`` for labels.
+
+    Raises:
+        ValueError: the file is not IDX, or is truncated, padded or a damaged gzip file
+            (the message names the file).
+
+    Example:
+        >>> from lecnotes.data import find_data_dir
+        >>> from lecnotes.fashion import find
+        >>> labels = read_idx(find("t10k-labels-idx1-ubyte", find_data_dir()))
+        >>> labels.shape, labels.dtype
+        (torch.Size([10000]), torch.uint8)
+    """
+    path = Path(path)
+    return parse_idx(path, content(path))
+
+
+def content(path: Path, gzipped: bool | None = None) -> bytes:
+    """A file's bytes, decompressed if ``gzipped`` (by default: if named ``*.gz``)."""
+    gzipped = path.suffix == ".gz" if gzipped is None else gzipped
+    opener = gzip.open if gzipped else open
+    with opener(path, "rb") as f:
+        try:
+            return f.read()
+        except (EOFError, gzip.BadGzipFile, zlib.error) as err:  # cut short or damaged
+            raise ValueError(f"{path}: truncated or damaged gzip file ({err})") from err
+
+
+def parse_idx(path: Path, raw: bytes) -> torch.Tensor:
+    """The tensor an IDX file's content ``raw`` holds; ``path`` names it in errors."""
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES:
+        raise ValueError(f"{path}: not an IDX file (bad magic number)")
+    dtype, ndim = _DTYPES[raw[2]], raw[3]
+    if ndim == 0:
+        raise ValueError(f"{path}: not an IDX file of images or labels: "
+                         "its header says 0 dimensions")
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(
+            f"{path}: truncated IDX file: the header of {ndim} sizes is cut short")
+    shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
+    body = raw[4 + 4 * ndim :]
+    count, itemsize = math.prod(shape), torch.empty((), dtype=dtype).element_size()
+    if len(body) != count * itemsize:
+        raise ValueError(
+            f"{path}: truncated or padded IDX file: header says {count} values of "
+            f"{itemsize} byte(s), found {len(body)} bytes"
+        )
+    values = torch.frombuffer(bytearray(body), dtype=dtype)
+    if itemsize > 1 and sys.byteorder == "little":  # IDX stores big-endian values
+        values = values.view(torch.uint8).view(-1, itemsize).flip(1)
+        values = values.reshape(-1).view(dtype)
+    return values.reshape(shape).clone()
