@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 # The kernels of `test`, `execute` and `bench` get their environment (no MPLBACKEND, no progress
-# bars) from scripts/kernelenv.py, the one place it is set.
+# bars) from tests/kernelenv.py, the one place it is set.
 
 .PHONY: help setup setup-book setup-lab editions test-portable data browser book build serve test lint execute pretrain lab pdf bench bench-grading assignments publish clean
 
@@ -104,11 +104,11 @@ assignments: setup
 	cd chapters/assignments && PATH="$(CURDIR)/$(BIN):$$PATH" nbgrader generate_assignment '*' --force --log-level=WARN
 
 bench: setup
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python bench/bench.py
 
 # Seconds of `nbgrader autograde` per submission of each assignment, one grader process and two.
 bench-grading: setup
-	$(BIN)/python scripts/bench_grading.py
+	$(BIN)/python bench/bench_grading.py
 
 pdf: setup build
 	$(BIN)/python scripts/make_pdf.py

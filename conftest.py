@@ -1,8 +1,8 @@
 """pytest set-up shared by the unit tests, the doctests and nbval's notebook kernels.
 
 Kernels started by nbval inherit this process's environment, so it is fixed here, before
-any kernel starts (scripts/kernelenv.py says what and why). pytest's ``pythonpath`` setting
-(pyproject.toml) puts scripts/ on the import path before this file is read.
+any kernel starts (tests/kernelenv.py says what and why). pytest's ``pythonpath``
+setting (pyproject.toml) puts tests/ on the import path before this file is read.
 """
 
 import os

@@ -12,9 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-import kernelenv
 import nbformat
 from nbclient import NotebookClient
+
+# The kernel environment is the one the tests run the chapters in, defined in tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import kernelenv  # noqa: E402
 
 
 def execute(path: Path, timeout: int = 600) -> float:

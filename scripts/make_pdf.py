@@ -14,7 +14,10 @@ import sys
 from pathlib import Path
 
 from booktoc import ROOT, toc_pages
-from sitehost import launch_chromium, serve
+
+# The static server and the Chromium launcher are the browser tests' own, in tests/.
+sys.path.insert(0, str(ROOT / "tests"))
+from sitehost import launch_chromium, serve  # noqa: E402
 
 HTML = ROOT / "_build" / "html"
 DEFAULT_PDF = ROOT / "_build" / "pdf" / "lesson4-annotated.pdf"

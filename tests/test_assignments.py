@@ -33,7 +33,7 @@ autograder. ``generate_assignment`` and the exchange commands (release, fetch, s
 feedback) run in this process through nbgrader's own command-line application, exactly as the
 ``nbgrader`` command runs them, with the student's home folder as ``HOME`` and current folder:
 each would otherwise start a Python of its own, for a second or more, some forty times. Kernels
-get the environment of ``scripts/kernelenv.py``, as every kernel of the book.
+get the environment of ``tests/kernelenv.py``, as every kernel of the book.
 """
 
 from __future__ import annotations
@@ -49,9 +49,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from bench_grading import COURSE, copy_course, grading_env, nbgrader  # scripts/bench_grading.py
+from coursekit import ASSIGNMENTS, COURSE, copy_course, grading_env, nbgrader
 
-ASSIGNMENTS = ["a1_custom_head", "a2_dropout", "a3_choosing_p", "a4_averaging", "a5_xtra_fc"]
 STUDENTS = ["solution", "blank", "partial"]  # hand in every assignment
 CHEAPEST = "a1_custom_head"  # the quickest to grade: the late and the endless submissions use it
 LATE, STUCK = "late", "stuck"

@@ -1,4 +1,4 @@
-"""scripts/bench.py: the verdicts point the right way and the report names every target.
+"""bench/bench.py: the verdicts point the right way and the report names every target.
 
 The benchmark itself measures this machine and is run by ``make bench``, never by the tests;
 these tests check its bookkeeping on made-up figures.
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import bench  # scripts/bench.py: pytest's pythonpath setting puts scripts/ on the path
+import bench  # bench/bench.py, through pytest's pythonpath setting
 
 ROOT = Path(__file__).resolve().parents[1]
 

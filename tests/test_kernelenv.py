@@ -1,4 +1,4 @@
-"""scripts/kernelenv.py: the one definition of our kernels' environment."""
+"""tests/kernelenv.py: the one definition of our kernels' environment."""
 
 import os
 

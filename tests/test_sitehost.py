@@ -1,4 +1,4 @@
-"""scripts/sitehost.py: the one static server and Chromium launcher of the PDF and the browser tests."""
+"""tests/sitehost.py: the one static server and Chromium launcher of the PDF and the browser tests."""
 
 import urllib.request
 

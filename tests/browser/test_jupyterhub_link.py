@@ -53,9 +53,9 @@ def small_book(folder: Path, config: str) -> Path:
     shutil.copyfile(ROOT / "references.bib", folder / "references.bib")
     for name in ("notebooks", "_static"):
         shutil.copytree(ROOT / name, folder / name)
-    (folder / "scripts").mkdir()
-    for name in yaml.safe_load(config)["sphinx"]["local_extensions"]:
-        shutil.copyfile(ROOT / "scripts" / f"{name}.py", folder / "scripts" / f"{name}.py")
+    for name, where in yaml.safe_load(config)["sphinx"]["local_extensions"].items():
+        (folder / where).mkdir(exist_ok=True)
+        shutil.copyfile(ROOT / where / f"{name}.py", folder / where / f"{name}.py")
     return folder
 
 

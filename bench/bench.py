@@ -4,7 +4,7 @@ Prints a table of figures with their targets and writes the same figures as JSON
 (default bench/latest.json). Figures are medians of several runs; ratios compare two
 measurements taken in the same run on the same machine.
 
-Usage: python scripts/bench.py [--out bench/latest.json] [--repeats 3] [--skip-site]
+Usage: python bench/bench.py [--out bench/latest.json] [--repeats 3] [--skip-site]
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from kernelenv import kernel_env  # scripts/ is on the path: python runs this file from there
 
 import lecnotes as L
 from lecnotes.dropout import dropout
 from lecnotes.task import Task
+
+# The kernel environment is the tests' own, in tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from kernelenv import kernel_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMED = [*sorted((ROOT / "chapters").glob("[0-9]*.ipynb")), ROOT / "chapters" / "bigger_body.ipynb"]

@@ -18,11 +18,11 @@ A class of N students then costs N times each figure (``--class-size``, default 
 figures go to a table on stdout and to a JSON file (default ``bench/grading.json``). The goal is
 at most 10 s per submission of every assignment with one process on 2 cores.
 
-Also the tests' home of two helpers, :func:`copy_course` and :func:`nbgrader` (scripts/ is on
-pytest's path), so the tests and this benchmark grade in the same kind of course folder.
+The course copy and the nbgrader command come from ``tests/coursekit.py``, which the
+assignment tests use too, so both grade in the same kind of course folder.
 
-Usage: python scripts/bench_grading.py [--out bench/grading.json] [--per-process 3]
-                                       [--class-size 200] [ASSIGNMENT ...]
+Usage: python bench/bench_grading.py [--out bench/grading.json] [--per-process 3]
+                                     [--class-size 200] [ASSIGNMENT ...]
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -38,76 +37,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from kernelenv import kernel_env, sharing  # scripts/ is on the path: python runs this file from there
+# The course helpers and the kernel environment are shared with the tests, in tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from coursekit import (  # noqa: E402
+    ASSIGNMENTS,
+    BIN,
+    ROOT,
+    copy_course,
+    grading_env,
+    nbgrader,
+)
+from kernelenv import sharing  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-COURSE = ROOT / "chapters" / "assignments"
-ASSIGNMENTS = ("a1_custom_head", "a2_dropout", "a3_choosing_p", "a4_averaging", "a5_xtra_fc")
-BIN = Path(sys.executable).parent
-# What nbgrader writes next to source/ (and this page's own files): never copied into a course copy.
-NBGRADER_OUTPUTS = ("release", "submitted", "autograded", "feedback", "gradebook.db", ".nbgrader.log")
 GOAL_S = 10.0  # seconds per submission, one grader process, 2 cores
-
-
-def grading_env() -> dict[str, str]:
-    """The environment of nbgrader and its kernels: :func:`kernelenv.kernel_env` and two more.
-
-    The venv's bin folder goes first on PATH because nbgrader runs the ``alembic`` command when
-    it creates a gradebook.
-    """
-    env = kernel_env()
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-def copy_course(dest: str | Path) -> Path:
-    """Copy the course folder (``source/`` and ``nbgrader_config.py``) to ``dest``; return ``dest``.
-
-    nbgrader's own outputs (release, submissions, gradebook) and the instructor page stay
-    behind, so the copy is what a fresh clone holds. The copy's ``nbgrader_config.py`` sets the
-    course root to the copy's folder.
-
-    Raises:
-        FileExistsError: ``dest`` exists already.
-
-    Example:
-        >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     course = copy_course(Path(tmp) / "assignments")
-        ...     sorted(p.name for p in course.iterdir())
-        ['nbgrader_config.py', 'source']
-    """
-    dest = Path(dest)
-    shutil.copytree(COURSE, dest, ignore=shutil.ignore_patterns(
-        *NBGRADER_OUTPUTS, ".ipynb_checkpoints", "__pycache__", "*.md"))
-    return dest
-
-
-def nbgrader(course: Path, *args: str, allowed_errors: tuple[str, ...] = ()) -> str:
-    """Run ``nbgrader *args`` in the course folder and return its log.
-
-    Args:
-        course: the course folder (nbgrader reads its ``nbgrader_config.py``).
-        args: the command and its arguments, e.g. ``"autograde", "a2_dropout"``.
-        allowed_errors: texts of error lines that are expected (say, a cell stopped by the
-            timeout); any other error line fails the run.
-
-    Returns:
-        What nbgrader wrote to stdout and stderr.
-
-    Raises:
-        RuntimeError: nbgrader exited with an error code or logged an error it was not allowed
-            to; the message holds the end of its log.
-    """
-    done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=grading_env(),
-                          capture_output=True, text=True, timeout=1800)
-    log = done.stdout + done.stderr
-    errors = [line for line in log.splitlines()
-              if ("[ERROR]" in line or "| ERROR]" in line)
-              and not any(text in line for text in allowed_errors)]
-    if done.returncode != 0 or errors:
-        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed (exit code {done.returncode}, "
-                           f"errors {errors[:3]}):\n{log[-5000:]}")
-    return log
 
 
 def submit_solutions(course: Path, assignment: str, students: list[str]) -> None:
@@ -183,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.per_process < 1 or args.class_size < 1:
         parser.error(f"--per-process and --class-size must be at least 1, got {args.per_process} "
                      f"and {args.class_size}")
-    from bench import machine, progress  # scripts/bench.py: the machine, described the same way
+    from bench import machine, progress  # bench.py: the machine, described the same way
 
     rows = {}
     start = time.perf_counter()

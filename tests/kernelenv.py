@@ -7,7 +7,7 @@ Two settings decide whether a stored output can be compared or rebuilt:
   ``<Figure size ...>`` text instead of the image;
 * ``LECNOTES_PROGRESS=0``: no tqdm bars, whose text and timings would land in stored outputs.
 
-pytest (the root ``conftest.py``), ``scripts/execute.py``, ``scripts/bench.py``, the site
+pytest (the root ``conftest.py``), ``scripts/execute.py``, ``bench/bench.py``, the site
 build of the browser tests and the nbgrader tests all take their environment from here.
 ``make lab`` does not: a student's JupyterLab shows the progress bars.
 
