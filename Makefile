@@ -59,11 +59,10 @@ serve:
 book: build serve
 
 # The suite runs on pytest-xdist workers, one per CPU and one more: part of it waits (on
-# Chromium, on nbgrader and kernels starting), and the extra worker fills those gaps. On 2 cores
-# pytest took 6 min 28 s with 2 workers, 6 min 12 s with 3 and 8 min 7 s with 4 (clean clone,
-# quiet machine; 4 from the working copy). conftest.py keeps what must stay
-# together (a notebook's cells, the browser tests' one site build) on one worker and gives each
-# worker's kernels one share of the cores.
+# Chromium, on nbgrader and kernels starting), and the extra worker fills those gaps. Each
+# file runs whole on one worker (pyproject.toml's pytest settings), the browser tests share
+# one site build (tests/browser/conftest.py), and each worker's kernels get one share of
+# the cores (conftest.py).
 WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 test: setup
 	$(BIN)/ruff check .
