@@ -1,15 +1,20 @@
 """The activation cache: keyed by content, written atomically, never stale, never a crash."""
 
 import copy
+import functools
 import os
 import subprocess
-import types
+import threading
+import warnings
+from dataclasses import dataclass, field
 
 import pytest
 import torch
 from torch import nn
 
+from lecnotes.body import pretrained_body, resnet_body
 from lecnotes.data import Normalize
+from lecnotes.photos import ImageNetNormalize
 from lecnotes.pooling import concat_pool
 from lecnotes.precompute import (
     CacheKeyError,
@@ -77,6 +82,7 @@ def test_key_is_deterministic_and_by_content_not_identity():
     assert key == cache_key(model, images.clone(), Normalize())
     assert key == cache_key(copy.deepcopy(model), images, tf)
     assert key == cache_key(make_model(0), images, tf)
+    assert key == cache_key(make_model(0).train(), images, tf)  # it runs in eval mode
     assert len(key) == 64 and int(key, 16) >= 0
 
 
@@ -270,8 +276,10 @@ def test_default_cache_dir_is_used(monkeypatch, tmp_path):
 # ---- never stale: everything that changes the output changes the key (issue 13) ----
 
 def recomputes_after(change, model, images, transform, cache) -> None:
-    """Cache, apply ``change``, call again: the second call must miss and match a fresh compute."""
+    """Cache (a repeat hits), apply ``change``, call again: the call must miss and match
+    a fresh compute."""
     before, _ = cached_activations(model, images, transform, cache)
+    assert cached_activations(model, images, transform, cache)[1], "the cache is unused"
     change()
     after, hit = cached_activations(model, images, transform, cache)
     expected = fresh(model, images, transform)
@@ -280,72 +288,27 @@ def recomputes_after(change, model, images, transform, cache) -> None:
     assert torch.equal(after, expected)
 
 
-def scaled(k: float):
-    return lambda x: Normalize()(x) * k
-
-
-def shifted(k: float):
-    return lambda x: Normalize()(x) * k - 1
-
-
-GAIN = 1.0
-
-
-def by_gain(x: torch.Tensor) -> torch.Tensor:
-    return Normalize()(x) * GAIN
-
-
-def test_a_lambda_rebuilt_at_the_same_address_is_not_mistaken_for_the_old_one(tmp_path):
-    model, images = make_model(), make_images()
-    for k in (1.0, 2.0, 3.0, 4.0):
-        t = scaled(k)  # the previous lambda was freed: CPython tends to reuse its address, and its repr
-        feats, _ = cached_activations(model, images, t, tmp_path)
-        assert torch.equal(feats, fresh(model, images, t)), k
-        del t
-
-
-@pytest.mark.parametrize("change", ["closure", "default", "code", "global"])
-def test_a_function_transform_changed_in_place_is_recomputed(tmp_path, monkeypatch, change):
-    model, images = make_model(), make_images()
-    if change == "global":
-        monkeypatch.setattr(f"{__name__}.GAIN", 1.0)
-        transform = by_gain
-        change_gain = lambda: monkeypatch.setattr(f"{__name__}.GAIN", -2.0)  # noqa: E731
-        recomputes_after(change_gain, model, images, transform, tmp_path)
-        return
-    if change == "default":
-        def transform(x, k=1.0):
-            return Normalize()(x) * k
-    else:
-        transform = scaled(1.0)
-    edits = {
-        "closure": lambda: setattr(transform.__closure__[0], "cell_contents", -2.0),
-        "default": lambda: setattr(transform, "__defaults__", (-2.0,)),
-        "code": lambda: setattr(transform, "__code__", shifted(0.0).__code__),  # same closure variable k
-    }
-    recomputes_after(edits[change], model, images, transform, tmp_path)
-
-
+@dataclass(repr=False)
 class Shift:
-    """A transform whose repr does not show its setting."""
+    """A transform whose repr does not show its settings, one of them a dataclass."""
 
-    def __init__(self, by: float) -> None:
-        self.by = by
+    by: float = 0.0
+    base: Normalize = field(default_factory=Normalize)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return Normalize()(x) + self.by
+        return self.base(x) + self.by
 
     def __repr__(self) -> str:
         return "Shift()"
 
 
-def test_a_transform_whose_repr_hides_its_settings_is_recomputed_when_they_change(tmp_path):
-    model, images, transform = make_model(), make_images(), Shift(0.0)
-
-    def change():
-        transform.by = 1.5
-
+@pytest.mark.parametrize("setting, value", [("by", 1.5), ("base", Normalize(0.5, 0.2))])
+def test_a_dataclass_transform_is_recomputed_when_a_field_changes_but_not_its_repr(
+        tmp_path, setting, value):
+    model, images, transform = make_model(), make_images(), Shift()
+    change = lambda: setattr(transform, setting, value)  # noqa: E731
     recomputes_after(change, model, images, transform, tmp_path)
+    assert repr(transform) == "Shift()"
 
 
 class Scale(nn.Module):
@@ -382,24 +345,86 @@ def test_a_module_state_kept_in_a_non_persistent_buffer_is_recomputed_when_it_ch
     recomputes_after(change, model, make_images(), Normalize(), tmp_path)
 
 
-def test_a_forward_hook_that_changes_the_output_is_part_of_the_key(tmp_path):
+def test_a_forward_hook_changing_the_output_is_never_served_from_the_cache(tmp_path):
     model = make_model()
 
     def change():
         model[2].register_forward_hook(lambda module, args, out: out * 2 - 1)
 
-    recomputes_after(change, model, make_images(), Normalize(), tmp_path)
+    with pytest.warns(UserWarning, match=r"not cached: the model.*_forward_hooks"):
+        recomputes_after(change, model, make_images(), Normalize(), tmp_path)
 
 
-def test_a_transform_class_edited_and_redefined_is_recomputed(tmp_path):
+def test_a_global_forward_hook_is_never_served_from_the_cache(tmp_path):
+    model, images, tf = make_model(), make_images(), Normalize()
+    before, _ = cached_activations(model, images, tf, tmp_path)
+    hook = nn.modules.module.register_module_forward_hook(
+        lambda module, args, out: out + 1 if module is model[2] else out)
+    try:
+        with pytest.warns(UserWarning, match=r"not cached: torch's global forward"):
+            during, hit = cached_activations(model, images, tf, tmp_path)
+        assert not hit and torch.equal(during, fresh(model, images, tf))
+        assert not torch.allclose(during, before)
+    finally:
+        hook.remove()
+    after, hit = cached_activations(model, images, tf, tmp_path)
+    assert hit and torch.equal(after, before)
+
+
+TRANSFORM_CELL = """
+@dataclass
+class T:
+    def __call__(self, x):
+        return Normalize()(x) {k}
+transform, layer = T(), nn.Identity()
+"""
+MODULE_CELL = """
+class Gain(nn.Module):
+    def forward(self, x):
+        return x {k}
+transform, layer = Normalize(), Gain()
+"""
+
+
+@pytest.mark.parametrize("cell", [TRANSFORM_CELL, MODULE_CELL],
+                         ids=["transform", "module"])
+def test_a_class_edited_and_defined_again_is_recomputed(tmp_path, cell):
+    images = make_images()
+    namespace: dict = {"Normalize": Normalize, "dataclass": dataclass, "nn": nn,
+                       "__name__": "__main__"}  # as in a notebook
+
+    def run(k: str) -> tuple[torch.Tensor, bool, torch.Tensor]:
+        exec(cell.format(k=k), namespace)  # the same cell run again after an edit
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 4, 3), namespace["layer"], concat_pool())
+        feats, hit = cached_activations(model, images, namespace["transform"], tmp_path)
+        return feats, hit, fresh(model, images, namespace["transform"])
+
+    first, _, _ = run("* 2.0")
+    for edit in ("* -2.0", "/ 2.0"):  # another constant; another operation
+        again, hit, expected = run(edit)
+        assert not hit and torch.equal(again, expected)
+        assert not torch.allclose(again, first)
+    _, hit, _ = run("* 2.0")
+    assert hit
+
+
+def made_by_a_factory(gain: float):
+    @dataclass
+    class Gain:
+        def __call__(self, x: torch.Tensor) -> torch.Tensor:
+            return Normalize()(x) * gain
+
+    return Gain()
+
+
+def test_a_class_made_by_a_factory_is_keyed_by_what_its_methods_close_over(tmp_path):
     model, images = make_model(), make_images()
-    namespace: dict = {"Normalize": Normalize, "__name__": "__main__"}  # as in a notebook
-    source = "class T:\n    def __call__(self, x):\n        return Normalize()(x) * {k}\n"
-    exec(source.format(k=1.0), namespace)
-    first, _ = cached_activations(model, images, namespace["T"](), tmp_path)
-    exec(source.format(k=-2.0), namespace)  # the same cell run again after an edit
-    again, hit = cached_activations(model, images, namespace["T"](), tmp_path)
-    assert not hit and torch.equal(again, fresh(model, images, namespace["T"]()))
+    first, _ = cached_activations(model, images, made_by_a_factory(2.0), tmp_path)
+    transform = made_by_a_factory(-2.0)  # the same name and code, another gain
+    again, hit = cached_activations(model, images, transform, tmp_path)
+    assert not hit and torch.equal(again, fresh(model, images, transform))
+    assert not torch.allclose(again, first)
 
 
 def test_the_key_of_the_books_body_and_transform_is_the_same_in_another_process():
@@ -438,42 +463,64 @@ def test_torch_version_and_device_are_part_of_the_key(monkeypatch):
     assert key != cache_key(model, images, tf)
 
 
-# ---- what cannot be keyed is not cached; an unusable folder is not fatal ----
+# ---- what the key cannot read is not cached; an unusable folder is not fatal ----
 
-def test_a_transform_holding_state_that_cannot_be_read_is_computed_in_memory_with_one_warning(tmp_path):
-    import threading
+class Plain:
+    """A transform that is neither a dataclass nor a module: its state is not read."""
 
-    model, images = make_model(), make_images()
-    lock = threading.Lock()  # no state Python can read or pickle
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return Normalize()(x)
 
-    def guarded(x):
-        with lock:
+
+@dataclass
+class Guarded:
+    """A dataclass transform holding a lock and a generator: neither can be read."""
+
+    lock: object = field(default_factory=threading.Lock)
+    generator: torch.Generator = field(default_factory=torch.Generator)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        with self.lock:
             return Normalize()(x)
 
-    with pytest.raises(CacheKeyError, match=r"transform.*'lock'.*lock"):
-        cache_key(model, images, guarded)
-    warned: set[str] = set()
-    with pytest.warns(UserWarning, match=r"not cached.*transform.*lock") as record:
-        feats, hit = cached_activations(model, images, guarded, tmp_path, warned=warned)
-        again, hit2 = cached_activations(model, images[:6], guarded, tmp_path, warned=warned)
+
+@pytest.mark.parametrize("transform, named", [
+    (lambda x: Normalize()(x) * 2, r"the transform is a function \(test_precompute"),
+    (functools.partial(Normalize()), r"the transform is a functools.partial"),
+    (Plain(), r"the transform is a test_precompute.Plain"),
+    (Guarded(), r"the transform.generator is a torch._C.Generator"),
+    (Guarded(generator=None), r"the transform.lock is a _thread.lock"),
+], ids=["lambda", "partial", "plain object", "generator field", "lock field"])
+def test_a_transform_the_key_cannot_read_is_computed_without_the_cache_with_one_warning(
+        tmp_path, transform, named):
+    model, images = make_model(), make_images()
+    with pytest.raises(CacheKeyError, match=named):
+        cache_key(model, images, transform)
+    seen: set[str] = set()
+    with pytest.warns(UserWarning, match=rf"not cached: {named}") as record:
+        feats, hit = cached_activations(model, images, transform, tmp_path, warned=seen)
+        _, hit2 = cached_activations(model, images[:6], transform, tmp_path,
+                                     warned=seen)
     assert len(record) == 1
     assert not hit and not hit2 and files(tmp_path) == []
-    assert torch.equal(feats, fresh(model, images, guarded))
+    assert torch.equal(feats, fresh(model, images, transform))
 
 
-def test_a_transform_holding_a_seeded_generator_is_keyed_by_the_generators_state(tmp_path):
-    model, images = make_model(), make_images()
-    g = torch.Generator().manual_seed(0)
-
-    def noisy(x):
-        return Normalize()(x) + torch.rand(x.shape, generator=g).unsqueeze(1)
-
-    first, _ = cached_activations(model, images, noisy, tmp_path)  # draws, so g moves on
-    state = g.get_state()
-    again, hit = cached_activations(model, images, noisy, tmp_path)
-    assert not hit and not torch.equal(first, again)
-    g.set_state(state)
-    assert torch.equal(again, fresh(model, images, noisy))
+@pytest.mark.parametrize("body, transform, image", [
+    ("small", Normalize(), (28, 28)),
+    ("big", Normalize(), (28, 28)),
+    ("resnet18", ImageNetNormalize(), (3, 32, 32)),
+])
+def test_the_books_bodies_and_transforms_are_cached(tmp_path, body, transform, image):
+    made = resnet_body(body) if body == "resnet18" else pretrained_body(body)
+    model = nn.Sequential(made, concat_pool())
+    images = torch.zeros(4, *image, dtype=torch.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "not cached" warning
+        first, hit = cached_activations(model, images, transform, tmp_path)
+        assert not hit and len(files(tmp_path)) == 1
+        again, hit = cached_activations(model, images, transform, tmp_path)
+    assert hit and torch.equal(again, first)
 
 
 def test_an_unusable_cache_folder_falls_back_to_memory_with_a_warning_naming_it(tmp_path):
@@ -502,20 +549,6 @@ def test_a_damaged_cache_file_is_recomputed_without_torch_warnings(tmp_path, set
         new, hit = cached_activations(model, images, tf, tmp_path)
     assert [str(w.message) for w in caught] == []
     assert torch.equal(new, feats)  # read (its checksum still holds) or recomputed: the right numbers
-
-
-HELPERS = types.ModuleType("helpers")  # a module of the user's, as `import helpers` gives
-HELPERS.gain = 1.0
-
-
-def through_a_module(x: torch.Tensor) -> torch.Tensor:
-    return Normalize()(x) * HELPERS.gain
-
-
-def test_a_setting_read_from_a_users_module_is_part_of_the_key(tmp_path, monkeypatch):
-    monkeypatch.setattr(HELPERS, "gain", 1.0)
-    recomputes_after(lambda: monkeypatch.setattr(HELPERS, "gain", -2.0), make_model(), make_images(),
-                     through_a_module, tmp_path)
 
 
 # ---- issue 23: a full disk, a cache_dir given as '~/...' or not as a path, images that are none ----
