@@ -4,12 +4,15 @@
 ``ConvLearner.pretrained(arch, data, ps=..., xtra_fc=..., precompute=True)``:
 
 * ``precompute=True``: the body runs once over the training and validation images, its
-  pooled activations are cached (see :mod:`lecnotes.precompute`), and each epoch trains only
-  the head on those numbers;
-* ``precompute=False``: every mini-batch goes through the frozen body again. The head learns
-  the same thing, more slowly (data augmentation would need this path; the book uses none).
+  pooled activations are cached (see :mod:`lecnotes.precompute`), and each epoch trains
+  only the head on those numbers;
+* ``precompute=False``: every mini-batch goes through the frozen body again. The head
+  learns the same thing, more slowly (data augmentation would need this path; the book
+  uses none).
 
-Printing a learner shows its head, as typing ``learn`` did in the lecture.
+:class:`BodyFeatures` is the body's side (the features of a task's images),
+:class:`Learner` adds the head and its training. Printing a learner shows its head, as
+typing ``learn`` did in the lecture.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import copy
 import importlib.util
 import math
 import sys
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,14 +56,16 @@ class History:
     """Per-epoch record of a ``fit``: lists with one entry per epoch.
 
     Attributes:
-        train_loss: mean training loss over the epoch's mini-batches, in train mode (dropout
-            on), each computed with the weights of that moment (what fastai reports).
-        valid_loss, valid_acc: loss and accuracy on the validation set at the end of the epoch,
-            in eval mode (dropout off).
-        train_acc: accuracy over the epoch's mini-batches, measured like ``train_loss``: dropout
-            on, the weights of each moment (the running figure a training loop prints).
-        train_loss_eval, train_acc_eval: loss and accuracy on the whole training set at the end
-            of the epoch in eval mode (dropout off), recorded only when
+        train_loss: mean training loss over the epoch's mini-batches, in train mode
+            (dropout on), each computed with the weights of that moment (what fastai
+            reports).
+        valid_loss, valid_acc: loss and accuracy on the validation set at the end of the
+            epoch, in eval mode (dropout off).
+        train_acc: accuracy over the epoch's mini-batches, measured like ``train_loss``:
+            dropout on, the weights of each moment (the running figure a training loop
+            prints).
+        train_loss_eval, train_acc_eval: loss and accuracy on the whole training set at
+            the end of the epoch in eval mode (dropout off), recorded only when
             ``fit(..., eval_train=True)``.
     """
 
@@ -75,7 +81,7 @@ class History:
 
     def add_epoch(self, train: tuple[float, float], valid: tuple[float, float],
                   train_eval: tuple[float, float] | None = None) -> None:
-        """Record one epoch: each argument a ``(loss, accuracy)`` pair, ``train_eval`` when measured.
+        """Record one epoch: ``(loss, accuracy)`` pairs, ``train_eval`` when measured.
 
         Example:
             >>> h = History()
@@ -95,14 +101,11 @@ class History:
         """The history as a fixed-width text table, rounded to ``digits`` (an integer >= 0)."""
         digits = int_at_least(digits, "digits", 0, "decimals shown")
         head = f"{'epoch':>5} {'train_loss':>10} {'valid_loss':>10} {'valid_acc':>9}"
-        rows = [head] + [
+        rows = zip(self.train_loss, self.valid_loss, self.valid_acc, strict=True)
+        return "\n".join([head] + [
             f"{i + 1:>5} {t:>10.{digits}f} {v:>10.{digits}f} {a:>9.{digits}f}"
-            for i, (t, v, a) in enumerate(zip(self.train_loss, self.valid_loss, self.valid_acc, strict=True))
-        ]
-        return "\n".join(rows)
-
-
-_PRECOMPUTE = "train on cached body activations, or run every mini-batch through the body"
+            for i, (t, v, a) in enumerate(rows)
+        ])
 
 
 def _show_progress(progress: bool | None) -> bool:
@@ -115,29 +118,31 @@ def _show_progress(progress: bool | None) -> bool:
     return "ipykernel" in sys.modules or sys.stderr.isatty()
 
 
-def _progress_bar():
-    """tqdm's widget bar where ipywidgets is installed, else its text bar.
+def _epochs(n: int, progress: bool | None) -> Iterable[int]:
+    """``range(n)``, shown as a tqdm bar when :func:`_show_progress` says so.
 
-    ``tqdm.auto`` alone would warn on every kernel without ipywidgets (a bare venv, some
-    JupyterHubs) before falling back to the text bar; the text bar needs no warning.
+    tqdm's widget bar where ipywidgets is installed, else its text bar: ``tqdm.auto``
+    alone would warn on every kernel without ipywidgets before falling back to the text
+    bar.
     """
+    if not _show_progress(progress):
+        return range(n)
     if importlib.util.find_spec("ipywidgets") is not None:
         from tqdm.auto import tqdm
     else:
         from tqdm import tqdm
-    return tqdm
+    return tqdm(range(n), desc="epoch", leave=False)
 
 
 def pick_device(prefer: str | None = None) -> torch.device:
-    """The device a :class:`Learner` should run on: CUDA if available, else Apple's MPS, else the CPU.
+    """The device a :class:`Learner` should run on: CUDA, else Apple's MPS, else CPU.
 
-    A :class:`Learner` runs on the CPU unless given a device: ``Learner(..., device=pick_device())``.
+    A :class:`Learner` runs on the CPU unless given one: ``Learner(...,
+    device=pick_device())``.
 
     Args:
-        prefer: a device to use instead of choosing (``"cpu"``, ``"cuda"``, ``"cuda:1"``...).
-
-    Returns:
-        The device.
+        prefer: a device to use instead of choosing (``"cpu"``, ``"cuda"``,
+            ``"cuda:1"``...).
 
     Example:
         >>> pick_device("cpu")
@@ -145,42 +150,168 @@ def pick_device(prefer: str | None = None) -> torch.device:
     """
     if prefer is not None:
         return _device(prefer, "prefer")
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    return next(torch.device(kind) for kind in ("cuda", "mps", "cpu") if _has(kind))
 
 
-class Learner:
-    """A frozen body, concat pooling and a head, trained on a :class:`~lecnotes.task.Task`.
+def _has(kind: str) -> bool:
+    """Whether this machine has a device of ``kind`` that torch can use."""
+    if kind == "cuda":
+        return torch.cuda.is_available()
+    if kind == "mps":
+        return getattr(torch.backends, "mps", None) is not None and \
+            torch.backends.mps.is_available()
+    return True
+
+
+class _Checked:
+    """An attribute whose every new value goes through ``check``, which converts it."""
+
+    def __init__(self, check: Callable[[object], object]) -> None:
+        self.check = check
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = "_" + name
+
+    def __get__(self, obj: object, owner: type | None = None) -> object:
+        return self if obj is None else getattr(obj, self.name)
+
+    def __set__(self, obj: object, value: object) -> None:
+        setattr(obj, self.name, self.check(value))
+
+
+def _precompute_flag(value: object) -> bool:
+    return flag(value, "precompute", "train on cached body activations, or run every "
+                "mini-batch through the body")
+
+
+def _progress_setting(value: object) -> bool | None:
+    return value if value is None else flag(
+        value, "progress",
+        "show a progress bar during fit; None: only when run interactively")
+
+
+class BodyFeatures:
+    """A frozen body with concat pooling, and the features it gives a task's images.
+
+    The features of a split are computed on first use or read from ``cache_dir`` (see
+    :mod:`lecnotes.precompute`), then kept while the task, its transform and its images
+    stay the same: a new task (``learn.data = ...``), another transform or tensor, or
+    images edited in place (``task.train_x[:] = ...``) mean they are computed (or read)
+    again.
 
     Args:
         body: the pretrained body; it is frozen (no gradients) and kept in eval mode.
-        data: the task to train the head on.
+        data: the task whose images it takes.
+        cache_dir: where activations are cached (default
+            ``~/.cache/lecnotes/activations``); if it cannot be used the activations are
+            computed in memory, with one warning.
+        device: where the body runs (``"cpu"``, ``"cuda"``, ``"mps"``; default the CPU);
+            :func:`pick_device` chooses the fastest there is. Features live on the CPU.
+    """
+
+    def __init__(self, body: nn.Module, data: Task, cache_dir: str | Path | None = None,
+                 device: torch.device | str | None = None) -> None:
+        _check_task(data)
+        if not isinstance(body, nn.Module):
+            raise TypeError(f"body must be a torch.nn.Module (for example pretrained_body()), "
+                            f"got {body!r}")
+        self.cache_dir = None if cache_dir is None else folder(cache_dir, "cache_dir")
+        self.device = _device(device)
+        self.body = freeze(body).to(self.device)
+        self.pool = concat_pool()
+        self._data = data
+        self._kept: dict[str, tuple] = {}
+        self.cache_hits: dict[str, bool] = {}
+        self._warned: set[str] = set()  # warnings shown: one per cause, not per split
+        self.n_features = int(self._probe().shape[1])
+
+    @property
+    def data(self) -> Task:
+        """The task; setting another one drops the features kept for the old one."""
+        return self._data
+
+    @data.setter
+    def data(self, task: Task) -> None:
+        self._check_new_task(task)
+        self._data = task
+        self._kept.clear()
+
+    def _check_new_task(self, task: Task) -> None:
+        _check_task(task)
+
+    def _probe(self) -> torch.Tensor:
+        """The features of two training images: checks that the body takes them."""
+        x = self.data.train_x
+        try:
+            return self.compute_activations(x[:2])
+        except RuntimeError as exc:
+            raise ValueError(
+                f"the body cannot take data's images (task {self.data.name!r}: "
+                f"{str(x.dtype).replace('torch.', '')} {list(x.shape[1:])} each, "
+                f"then its transform): {exc}. Give the body images of the kind it was "
+                "trained on (Fashion-MNIST: uint8 [N, 28, 28])") from None
+
+    def compute_activations(self, images: torch.Tensor) -> torch.Tensor:
+        """Pooled body activations ``[N, n_features]`` of any images, computed now.
+
+        Never cached; the same numbers :meth:`activations` keeps for a whole split.
+
+        Raises:
+            TypeError: ``images`` is not a tensor.
+            ValueError: no images, or images not shaped like the task's (one image alone
+                needs its batch dimension: ``images[None]``).
+        """
+        _check_images(images, self.data.train_x)
+        return _body_activations(nn.Sequential(self.body, self.pool), images,
+                                 self.data.transform, device=self.device)
+
+    def activations(self, split: str) -> torch.Tensor:
+        """Pooled body activations of a split's images (``"train"``, ``"valid"``...).
+
+        Shape: ``[N, n_features]``: what :meth:`compute_activations` gives for the
+        split's images, kept as the class says.
+        """
+        images, _ = self.data.split(split)  # checks split, before it is used as a key
+        transform, content = self.data.transform, _content(images)
+        kept = self._kept.get(split)
+        if kept is None or kept[0] is not transform or kept[1] != content:
+            feats, self.cache_hits[split] = cached_activations(
+                nn.Sequential(self.body, self.pool), images, transform, self.cache_dir,
+                self.device, warned=self._warned)
+            self._kept[split] = (transform, content, feats)
+        return self._kept[split][2]
+
+    def _features(self, split: str, kept: bool) -> tuple[Callable, torch.Tensor]:
+        """A split's features by image index (kept, or computed now) and its labels."""
+        images, labels = self.data.split(split)
+        if kept:
+            feats = self.activations(split)
+            return (lambda idx: feats[idx].to(self.device)), labels.to(self.device)
+        return (lambda idx: self.compute_activations(images[idx]).to(self.device),
+                labels.to(self.device))
+
+
+class Learner(BodyFeatures):
+    """A frozen body, concat pooling and a head, trained on a :class:`~.task.Task`.
+
+    Args:
+        body, data, cache_dir, device: the frozen body and the task, as for
+            :class:`BodyFeatures`; the head runs on ``device`` too.
         head: a ready head; default ``custom_head(n_features, data.c, xtra_fc, ps)``.
         xtra_fc, ps: passed to :func:`~lecnotes.head.custom_head` when ``head`` is None.
-        precompute: train the head on cached body activations (True) or run every mini-batch
-            through the body (False). A bool (numpy's too), nothing else.
-        bs: mini-batch size, at least 2: the head's BatchNorm1d needs two images to compute
-            batch statistics (a last mini-batch of one, left over by the training set's size,
-            is skipped).
-        seed: seeds the head's initial weights, the shuffling and the dropout masks; the
-            learner keeps its own random state (on the CPU and, on a GPU, on its device), so
-            other cells cannot change its results.
-        cache_dir: where activations are cached (default ``~/.cache/lecnotes/activations``); if
-            it cannot be used the activations are computed in memory, with one warning.
-        progress: show a tqdm bar during ``fit``; default: only when run interactively and
-            ``$LECNOTES_PROGRESS`` is not ``0``.
-        device: where the body and the head run (``"cpu"``, ``"cuda"``, ``"mps"``; default the
-            CPU); :func:`pick_device` chooses the fastest there is. Cached activations live on
-            the CPU.
+        precompute: train the head on cached body activations (True) or run every
+            mini-batch through the body (False).
+        bs: mini-batch size, at least 2 for the head's BatchNorm1d (a last mini-batch of
+            one, left over by the training set's size, is skipped).
+        seed: seeds the head's initial weights, the shuffling and the dropout masks,
+            from a random state of the learner's own that other cells cannot change.
+        progress: show a tqdm bar during ``fit``; default: only when run interactively
+            and ``$LECNOTES_PROGRESS`` is not ``0``.
 
-    Integer and number arguments may be Python's or numpy's (``bs=np.int64(64)``).
-
-    Raises:
-        ValueError: an argument of the wrong kind or range (the message names it), or a task
-            with fewer than 2 training images or no validation images.
+    Numbers may be Python's or numpy's (``bs=np.int64(64)``), flags Python's or numpy's
+    bools. An argument of the wrong kind or range, or a task with fewer than 2 training
+    images or none for validation, is a ValueError or TypeError naming it; ``bs``,
+    ``precompute`` and ``progress`` are checked again whenever they are set.
 
     Example:
         >>> from lecnotes.data import target_task
@@ -190,134 +321,35 @@ class Learner:
         (3, True)
     """
 
+    bs = _Checked(batch_size)
+    precompute = _Checked(_precompute_flag)
+    progress = _Checked(_progress_setting)
+
     def __init__(self, body: nn.Module, data: Task, head: nn.Module | None = None,
-                 xtra_fc: list[int] | None = None, ps: float | list[float] | None = None,
+                 xtra_fc: list[int] | None = None, ps: float | list | None = None,
                  precompute: bool = True, bs: int = 64, seed: int = 0,
                  cache_dir: str | Path | None = None, progress: bool | None = None,
                  device: torch.device | str | None = None) -> None:
-        _check_task(data)
-        if not isinstance(body, nn.Module):
-            raise TypeError(f"body must be a torch.nn.Module (for example pretrained_body()), "
-                            f"got {body!r}")
-        bs = batch_size(bs)
-        precompute = flag(precompute, "precompute", _PRECOMPUTE)
-        progress = _progress_setting(progress)
+        self.bs, self.precompute, self.progress = bs, precompute, progress
         seed = check_seed(seed)
-        cache_dir = None if cache_dir is None else folder(cache_dir, "cache_dir")
-        if head is not None:
-            if not isinstance(head, nn.Module):
-                raise TypeError(f"head must be a torch.nn.Module (for example "
-                                f"custom_head(...)) or None, got {head!r}")
-            given = [f"{k}={v!r}" for k, v in (("xtra_fc", xtra_fc), ("ps", ps))
-                     if v is not None]
-            if given:
-                raise ValueError(
-                    f"head= is given together with {' and '.join(given)}, which only "
-                    "shape the default head: build the head with them (custom_head("
-                    "n_features, n_classes, xtra_fc, ps)), or leave head out")
-        self.device = _device(device)
-        self._cache: dict[str, tuple] = {}
-        self.cache_hits: dict[str, bool] = {}
-        self._warned: set[str] = set()  # warnings shown already: one per cause, not per split
-        self.body = freeze(body).to(self.device)
-        self.pool = concat_pool()
-        self._data = data
-        self.precompute = precompute
-        self.bs = bs
-        self.cache_dir = cache_dir
-        self.progress = progress
-        with self._own_rng(seed):
-            try:
-                probe = self.compute_activations(data.train_x[:2])
-            except RuntimeError as exc:
-                raise ValueError(
-                    f"the body cannot take data's images (task {data.name!r}: "
-                    f"{str(data.train_x.dtype).replace('torch.', '')} "
-                    f"{list(data.train_x.shape[1:])} each, then its transform): {exc}. "
-                    "Give the body images of the kind it was trained on (Fashion-MNIST: "
-                    "uint8 [N, 28, 28])"
-                ) from None
-            self.n_features = int(probe.shape[1])
-            if head is None:
+        _check_head_arguments(head, xtra_fc, ps)
+        super().__init__(body, data, cache_dir, device)
+        self._rng = _Rng(self.device, seed)
+        if head is None:
+            with self._rng.own():
                 head = custom_head(self.n_features, data.c, xtra_fc, ps)
-            else:
-                _check_head(head, probe.to(self.device), data.c)
-            self.head = head
-            self.head.to(self.device)
-        # One Adam for the learner's life (a new one only for a head swapped in later, see
-        # _bind_head). Its lr and weight decay are set by fit, which also clears its moments
-        # whenever they change (see _use_hyperparameters).
-        self._opt = torch.optim.Adam(self._trainable())
-        self._opt_hyper: tuple[float, float] | None = None  # (lr, wd) of the last fit
-        self._shuffle = torch.Generator().manual_seed(seed)
+        else:
+            _check_head(head, self._probe().to(self.device), data.c)
+        self.head = head.to(self.device)
+        self._adam = _Adam(self.head)
         self.history = History()
 
-    @property
-    def data(self) -> Task:
-        """The task; setting another one drops the activations kept for the old one."""
-        return self._data
-
-    @data.setter
-    def data(self, task: Task) -> None:
+    def _check_new_task(self, task: Task) -> None:
         _check_task(task)
-        if task.c != self._data.c:
+        if task.c != self.data.c:
             raise ValueError(f"data has {task.c} classes, but the head was built for "
-                             f"{self._data.c} (task {self._data.name!r}): build a new Learner "
-                             f"for task {task.name!r}")
-        self._data = task
-        self._cache.clear()
-
-    @property
-    def bs(self) -> int:
-        """The mini-batch size, at least 2 (checked when set)."""
-        return self._bs
-
-    @bs.setter
-    def bs(self, value: int) -> None:
-        self._bs = batch_size(value)
-
-    @property
-    def precompute(self) -> bool:
-        """Train on cached body activations (True) or run every mini-batch through the body."""
-        return self._precompute
-
-    @precompute.setter
-    def precompute(self, value: bool) -> None:
-        self._precompute = flag(value, "precompute", _PRECOMPUTE)
-
-    @property
-    def progress(self) -> bool | None:
-        """Show a progress bar during fit: True, False, or None (only when interactive)."""
-        return self._progress
-
-    @progress.setter
-    def progress(self, value: bool | None) -> None:
-        self._progress = _progress_setting(value)
-
-    def _trainable(self) -> list[nn.Parameter]:
-        return [p for p in self.head.parameters() if p.requires_grad]
-
-    def _bind_head(self) -> None:
-        """Give Adam the current head's parameters when the head (or a layer) was swapped.
-
-        ``learn.head = custom_head(...)`` after construction would otherwise train nothing:
-        the optimiser would keep stepping the old head's parameters. The new head gets a
-        fresh Adam.
-        """
-        if not isinstance(self.head, nn.Module):
-            raise TypeError(f"learn.head must be a torch.nn.Module (for example "
-                            f"custom_head(...)), "
-                            f"got {self.head!r}")
-        params, bound = self._trainable(), self._opt.param_groups[0]["params"]
-        same = len(params) == len(bound)
-        if same and all(p is q for p, q in zip(params, bound, strict=True)):
-            return
-        with torch.no_grad():
-            probe = self.compute_activations(self.data.train_x[:2])
-        _check_head(self.head, probe.to(self.device), self.data.c)
-        self.head.to(self.device)
-        self._opt = torch.optim.Adam(self._trainable())
-        self._opt_hyper = None
+                             f"{self.data.c} (task {self.data.name!r}): build a new "
+                             f"Learner for task {task.name!r}")
 
     @classmethod
     def pretrained(cls, data: Task, xtra_fc: list[int] | None = None,
@@ -325,47 +357,17 @@ class Learner:
                    weights: str | Path | None = None, **kwargs: object) -> Learner:
         """A learner on a shipped pretrained body (fastai's ``ConvLearner.pretrained``).
 
-        Args:
-            data, xtra_fc, ps, precompute: as for :class:`Learner`.
-            weights: ``"small"`` (the default: 512 channels, 1024 head inputs), ``"big"`` (2048
-                channels, 4096 head inputs), or a weights file with its recipe JSON beside it, as
-                ``python -m lecnotes.pretrain`` writes them. See
-                :func:`~lecnotes.body.pretrained_body`.
-            **kwargs: the other arguments of :class:`Learner` (``bs``, ``seed``, ``cache_dir``...).
-
-        Returns:
-            The learner.
+        ``weights`` is ``"small"`` (the default), ``"big"``, or a weights file with its
+        recipe beside it (see :func:`~lecnotes.body.pretrained_body`); the other
+        arguments are :class:`Learner`'s.
         """
         _check_task(data)  # before the body is loaded
-        return cls(pretrained_body(weights), data, xtra_fc=xtra_fc, ps=ps, precompute=precompute,
-                   **kwargs)  # type: ignore[arg-type]
-
-    @contextmanager
-    def _own_rng(self, seed: int | None = None) -> Iterator[None]:
-        """Draw from the learner's own random state inside the block, leaving torch's as it was.
-
-        Inside :func:`~lecnotes.repro.isolated_rng`, the learner's state (the CPU's and, on a
-        GPU, its device's) is put in place, or seeded afresh with ``seed``; when the block ends,
-        also through an exception (a loss that blew up), the state is kept for the next block,
-        so no draw is ever made twice.
-        """
-        with isolated_rng():
-            if seed is not None:
-                torch.manual_seed(seed)  # the CPU and every GPU
-            else:
-                torch.set_rng_state(self._rng_state)
-                if self.device.type == "cuda":
-                    torch.cuda.set_rng_state(self._device_rng_state, self.device)
-            try:
-                yield
-            finally:
-                self._rng_state = torch.get_rng_state()
-                if self.device.type == "cuda":
-                    self._device_rng_state = torch.cuda.get_rng_state(self.device)
+        return cls(pretrained_body(weights), data, xtra_fc=xtra_fc, ps=ps,
+                   precompute=precompute, **kwargs)  # type: ignore[arg-type]
 
     @property
     def model(self) -> nn.Sequential:
-        """The whole network: body, concat pooling, head. Shape ``[N, 1, 28, 28]`` to ``[N, C]``."""
+        """Body, concat pooling and head: ``[N, 1, 28, 28]`` to ``[N, C]``."""
         return nn.Sequential(self.body, self.pool, self.head)
 
     def __repr__(self) -> str:
@@ -373,204 +375,241 @@ class Learner:
 
     def summary(self) -> str:
         """Parameter counts: body (frozen), head (trainable)."""
-        return (f"body: {n_params(self.body):,} parameters, {n_params(self.body, True):,} trainable\n"
-                f"head: {n_params(self.head):,} parameters, {n_params(self.head, True):,} trainable")
+        return "\n".join(
+            f"{name}: {n_params(m):,} parameters, {n_params(m, True):,} trainable"
+            for name, m in (("body", self.body), ("head", self.head)))
 
-    def compute_activations(self, images: torch.Tensor) -> torch.Tensor:
-        """Pooled body activations of any raw images, computed now, never cached. ``[N, n_features]``.
-
-        The same numbers :meth:`activations` keeps for a whole split.
-
-        Raises:
-            TypeError: ``images`` is not a tensor.
-            ValueError: no images, or images not shaped like the task's (one image alone needs
-                its batch dimension: ``images[None]``).
-        """
-        _check_images(images, self.data.train_x)
-        return _body_activations(nn.Sequential(self.body, self.pool), images, self.data.transform,
-                                 device=self.device)
-
-    def activations(self, split: str) -> torch.Tensor:
-        """Pooled body activations of a split's images (``"train"``, ``"valid"``, ``"test"``).
-
-        Shape: ``[N, n_features]``.
-
-        Computed on first use or read from ``cache_dir`` (see :mod:`lecnotes.precompute`), then
-        kept: what :meth:`compute_activations` gives for the split's images. They are kept for
-        those images and that transform only: a new task (``learn.data = ...``), another tensor
-        or transform in the task, or images edited in place (``task.train_x[:] = ...``) mean
-        they are computed (or read from the cache) again.
-        """
-        images, _ = self.data.split(split)  # checks split, before it is used as a key
-        transform, version = self.data.transform, _version(images)
-        kept = self._cache.get(split)
-        if kept is None or kept[0] is not images or kept[1] != version \
-                or kept[2] is not transform:
-            feats, hit = cached_activations(nn.Sequential(self.body, self.pool), images,
-                                            transform, self.cache_dir, self.device,
-                                            warned=self._warned)
-            self._cache[split] = (images, version, transform, feats)
-            self.cache_hits[split] = hit
-        return self._cache[split][3]
-
-    def _inputs(self, split: str, idx: torch.Tensor) -> torch.Tensor:
-        if self.precompute:
-            return self.activations(split)[idx].to(self.device)
-        images, _ = self.data.split(split)
-        return self.compute_activations(images[idx]).to(self.device)  # through the frozen body, every time
-
-    def _labels(self, split: str) -> torch.Tensor:
-        return self.data.split(split)[1].to(self.device)
-
-    @torch.no_grad()
     def evaluate(self, split: str = "valid", mode: str = "eval") -> tuple[float, float]:
-        """Loss and accuracy of the head on a whole split.
+        """``(mean loss, accuracy)`` of the head on a whole split, as floats.
 
         Args:
             split: ``"valid"``, ``"train"`` or, for a task with one, ``"test"``.
-            mode: ``"eval"`` (dropout off, BatchNorm's running statistics) or ``"train"``
-                (dropout on, batch statistics; uses and advances the learner's random state).
-
-        Returns:
-            ``(mean loss, accuracy)`` as floats.
+            mode: ``"eval"`` (dropout off, BatchNorm's running statistics) or
+                ``"train"`` (dropout on, batch statistics; uses and advances the
+                learner's random state).
 
         Raises:
             ValueError: ``split`` or ``mode`` is none of the allowed values.
-            FloatingPointError: the loss is nan or infinite: the head's weights blew up (a
-                ``fit`` with far too large an ``lr`` or ``wd``), so the numbers mean nothing.
+            FloatingPointError: the loss is nan or infinite (a ``fit`` blew the weights
+                up).
         """
-        loss, acc = self._evaluate(split, mode)
-        if not math.isfinite(loss):
-            raise FloatingPointError(
-                f"the {split} loss is {loss}: the head's weights are no longer usable "
-                "numbers (a fit with far too large an lr or wd blew them up), so its accuracy "
-                "means nothing. Build a new Learner and train it with a smaller lr (the book "
-                "uses 1e-3).")
-        return loss, acc
-
-    @torch.no_grad()
-    def _evaluate(self, split: str, mode: str = "eval") -> tuple[float, float]:
-        """:meth:`evaluate` without the check for a loss that is nan or infinite."""
         if mode not in ("eval", "train"):
             raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
-        y = self._labels(split)  # raises the ValueError for a split the task does not have
+        inputs, y = self._features(split, self.precompute)
         # a copy in train mode, so BatchNorm's running statistics of the real head never move
         head = copy.deepcopy(self.head).train() if mode == "train" else self.head.eval()
-        total_loss, correct = 0.0, 0
-        with self._own_rng():
-            for i in range(0, len(y), 1000):
-                idx = torch.arange(i, min(i + 1000, len(y)))
-                out = head(self._inputs(split, idx))
-                total_loss += F.nll_loss(out, y[idx], reduction="sum").item()
-                correct += int((out.argmax(1) == y[idx]).sum())
-        return total_loss / len(y), correct / len(y)
+        with self._rng.own():
+            return _scores(head, inputs, y, refuse=(f"{split} loss", None, None))
 
     def fit(self, epochs: int, lr: float, eval_train: bool = False,
             wd: float = 0.0) -> History:
         """Train the head with Adam for ``epochs`` passes over the training set.
 
-        Calls add up: the history grows and Adam keeps its moment estimates from one call to the
-        next, unless ``lr`` or ``wd`` changed, which starts Adam afresh.
+        Calls add up: the history grows and Adam keeps its moment estimates from one
+        call to the next, unless ``lr`` or ``wd`` changed, which starts Adam afresh.
 
         Args:
-            epochs: number of epochs (positive integer).
-            lr: learning rate (a finite number above 0).
-            eval_train: also record the eval-mode loss and accuracy on the whole training set
-                per epoch.
+            epochs, lr: number of epochs (at least 1), learning rate (finite, above 0).
+            eval_train: also record the eval-mode loss and accuracy on the whole
+                training set.
             wd: weight decay (L2 penalty), a finite number >= 0; default 0.
 
-        Returns:
-            The learner's :class:`History`, which keeps growing across ``fit`` calls.
+        Returns the learner's :class:`History`, which keeps growing across calls.
 
         Raises:
             ValueError: an argument of the wrong kind or range; nothing is trained.
-            FloatingPointError: a loss became nan or infinite (the weights blew up, usually
-                because ``lr`` or ``wd`` is far too large). The message names ``lr``, ``wd``,
-                the epoch and the loss; that epoch is not recorded, the epochs before it are.
+            FloatingPointError: a loss became nan or infinite (usually ``lr`` or ``wd``
+                far too large); that epoch is not recorded, the epochs before it are.
         """
-        epochs = positive_int(epochs, "epochs", "passes over the training set")  # type: ignore[assignment]
+        epochs = positive_int(  # type: ignore[assignment]
+            epochs, "epochs", "passes over the training set")
         lr = positive_number(lr, "lr", "the learning rate")
         wd = non_negative_number(wd, "wd", "the weight decay")
         eval_train = flag(eval_train, "eval_train", "also score the whole training set after "
                           "every epoch, dropout off")
-        self._bind_head()
-        self._use_hyperparameters(lr, wd)
-        for _ in self._with_progress(range(epochs)):
-            epoch = len(self.history) + 1
-            train = self._train_epoch(epoch)
-            valid = self._scored("valid", "validation loss", epoch)
-            train_eval = self._scored("train", "training loss (eval mode)", epoch) if eval_train else None
-            self.history.add_epoch(train, valid, train_eval)
-        self.head.eval()
+        self._adam = _Adam.of(self._adam, self.head, lambda: _check_head(
+            self.head, self._probe().to(self.device), self.data.c), self.device)
+        self._adam.use(lr, wd)
+        train = self._features("train", self.precompute)
+        scored = [(*self._features(split, self.precompute), what)
+                  for split, what in _SCORED[: 1 + eval_train]]
+        try:
+            for _ in _epochs(epochs, self.progress):
+                epoch = len(self.history) + 1
+                self.history.add_epoch(*_epoch(self.head, self._adam, self._rng,
+                                               self.bs, epoch, train, scored))
+        finally:
+            self.head.eval()
         return self.history
 
-    def _use_hyperparameters(self, lr: float, wd: float) -> None:
-        """Set Adam's lr and weight decay; when either changed since the last fit, start Adam afresh.
 
-        Earlier versions built a new Adam whenever (lr, wd) changed between fit calls, and kept
-        the old one (with its moment estimates) otherwise. Setting the two numbers and clearing
-        Adam's state (its step counts and moments) is exactly that fresh Adam: the stored results
-        of the chapters depend on it, so keep it this way.
+_SCORED = (("valid", "validation loss"), ("train", "training loss (eval mode)"))
+"""What ``fit`` scores each epoch: the validation set, the training set if asked."""
+
+
+def _epoch(head: nn.Module, adam: _Adam, rng: _Rng, bs: int, epoch: int,
+           train: tuple[Callable, torch.Tensor],
+           scored: list[tuple[Callable, torch.Tensor, str]]) -> list[tuple]:
+    """Train ``head`` an epoch, then score it: ``[(loss, accuracy)]``, training first.
+
+    ``train`` gives the training features (by image index) and labels; one Adam step per
+    mini-batch of the shuffled set, dropout on. Each of ``scored``, features, labels
+    and what its loss is called, is then scored in eval mode. A loss that blew up is an
+    error.
+    """
+    inputs, y = train
+    order = torch.randperm(len(y), generator=rng.shuffle)
+    total, correct, seen = 0.0, 0, 0
+    with rng.own():
+        head.train()
+        for i in range(0, len(y), bs):
+            idx = order[i : i + bs]
+            if len(idx) == 1:
+                continue  # BatchNorm1d cannot train on a batch of one
+            out = head(inputs(idx))
+            loss = F.nll_loss(out, y[idx])
+            value = loss.item()
+            _check_loss(value, "training loss", epoch, adam.hyper)
+            adam.step(loss)
+            total += value * len(idx)
+            correct += int((out.argmax(1) == y[idx]).sum())
+            seen += len(idx)
+        return [(total / seen, correct / seen)] + [
+            _scores(head.eval(), x, labels, refuse=(what, epoch, adam.hyper))
+            for x, labels, what in scored]
+
+
+class _Rng:
+    """A random state of its own: the CPU's, on a GPU its device's, the shuffle's."""
+
+    def __init__(self, device: torch.device, seed: int) -> None:
+        self.device = device
+        self.shuffle = torch.Generator().manual_seed(seed)
+        with self.own(seed):
+            pass
+
+    @contextmanager
+    def own(self, seed: int | None = None) -> Iterator[None]:
+        """Draw from this state inside the block (seeded afresh with ``seed`` if given).
+
+        Torch's own state is left as it was (:func:`~lecnotes.repro.isolated_rng`); when
+        the block ends, also through an exception, this state is kept for the next
+        block, so no draw is ever made twice.
         """
-        if self._opt_hyper != (lr, wd):
-            for group in self._opt.param_groups:
+        cuda = self.device.type == "cuda"
+        with isolated_rng():
+            if seed is not None:
+                torch.manual_seed(seed)  # the CPU and every GPU
+            else:
+                torch.set_rng_state(self.states[0])
+                if cuda:
+                    torch.cuda.set_rng_state(self.states[1], self.device)
+            try:
+                yield
+            finally:
+                self.states = (torch.get_rng_state(),
+                               torch.cuda.get_rng_state(self.device) if cuda else None)
+
+
+class _Adam:
+    """One Adam for a head's trainable parameters, kept from one ``fit`` to the next.
+
+    A changed lr or weight decay restarts it: setting the two and clearing Adam's state
+    (its step counts and moments) is exactly a newly built Adam, as :meth:`Learner.fit`
+    promises.
+    """
+
+    def __init__(self, head: nn.Module) -> None:
+        self.opt = torch.optim.Adam(_trainable(head))
+        self.hyper: tuple[float, float] | None = None  # (lr, wd) of the last fit
+
+    @classmethod
+    def of(cls, adam: _Adam, head: object, check: Callable[[], None],
+           device: torch.device) -> _Adam:
+        """``adam`` while it steps ``head``'s parameters, a new one for a new head.
+
+        ``learn.head = custom_head(...)`` would otherwise train nothing: the optimiser
+        would keep stepping the old head's parameters. The new head is ``check``-ed
+        first.
+        """
+        if not isinstance(head, nn.Module):
+            raise TypeError(f"learn.head must be a torch.nn.Module (for example "
+                            f"custom_head(...)), got {head!r}")
+        params, bound = _trainable(head), adam.opt.param_groups[0]["params"]
+        same = len(params) == len(bound) and all(
+            p is q for p, q in zip(params, bound, strict=True))
+        if same:
+            return adam
+        check()
+        return cls(head.to(device))
+
+    def use(self, lr: float, wd: float) -> None:
+        if self.hyper != (lr, wd):
+            for group in self.opt.param_groups:
                 group["lr"], group["weight_decay"] = lr, wd
-            self._opt.state.clear()
-            self._opt_hyper = (lr, wd)
+            self.opt.state.clear()
+            self.hyper = (lr, wd)
 
-    def _with_progress(self, epochs: Iterable[int]) -> Iterable[int]:
-        """``epochs``, shown as a tqdm bar when the learner's ``progress`` setting says so."""
-        if _show_progress(self.progress):
-            return _progress_bar()(epochs, desc="epoch", leave=False)
-        return epochs
+    def step(self, loss: torch.Tensor) -> None:
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
 
-    def _train_epoch(self, epoch: int) -> tuple[float, float]:
-        """One pass over the shuffled training set in mini-batches, one Adam step per mini-batch.
 
-        Returns:
-            The running ``(loss, accuracy)`` over the epoch's mini-batches, dropout on.
+def _trainable(head: nn.Module) -> list[nn.Parameter]:
+    return [p for p in head.parameters() if p.requires_grad]
 
-        Raises:
-            FloatingPointError: a mini-batch's loss is nan or infinite (see :meth:`fit`).
-        """
-        y = self._labels("train")
-        self.head.train()
-        order = torch.randperm(len(y), generator=self._shuffle)
-        total, correct, seen = 0.0, 0, 0
-        with self._own_rng():
-            for i in range(0, len(y), self.bs):
-                idx = order[i : i + self.bs]
-                if len(idx) == 1:
-                    continue  # BatchNorm1d cannot train on a batch of one
-                out = self.head(self._inputs("train", idx))
-                loss = F.nll_loss(out, y[idx])
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise self._blown_up("training loss", value, epoch)
-                self._opt.zero_grad()
-                loss.backward()
-                self._opt.step()
-                total += value * len(idx)
-                correct += int((out.argmax(1) == y[idx]).sum())
-                seen += len(idx)
-        return total / seen, correct / seen
 
-    def _scored(self, split: str, what: str, epoch: int) -> tuple[float, float]:
-        """:meth:`evaluate` in eval mode, refusing a loss that is nan or infinite (named ``what``)."""
-        loss, acc = self._evaluate(split)
-        if not math.isfinite(loss):
-            raise self._blown_up(what, loss, epoch)
-        return loss, acc
+@torch.no_grad()
+def _scores(head: nn.Module, inputs: Callable[[torch.Tensor], torch.Tensor],
+            y: torch.Tensor, refuse: tuple | None = None) -> tuple[float, float]:
+    """Mean loss and accuracy of ``head`` on ``inputs(idx)``, labels ``y``, 1000 a time.
 
-    def _blown_up(self, what: str, value: float, epoch: int) -> FloatingPointError:
-        self.head.eval()
-        lr, wd = self._opt_hyper  # type: ignore[misc]
-        return FloatingPointError(
-            f"the {what} became {value} in epoch {epoch} (lr={lr}, wd={wd}): the head's weights are no "
-            f"longer usable numbers, usually because lr or wd is far too large. Epoch {epoch} is not "
-            "recorded in the history. Build a new Learner (this head is spoiled) and train it with a "
-            "smaller lr (the book uses 1e-3) or wd."
-        )
+    With ``refuse``, ``(what, epoch, (lr, wd))``, a loss that blew up is an error naming
+    them.
+    """
+    total_loss, correct = 0.0, 0
+    for i in range(0, len(y), 1000):
+        idx = torch.arange(i, min(i + 1000, len(y)))
+        out = head(inputs(idx))
+        total_loss += F.nll_loss(out, y[idx], reduction="sum").item()
+        correct += int((out.argmax(1) == y[idx]).sum())
+    if refuse is not None:
+        _check_loss(total_loss / len(y), *refuse)
+    return total_loss / len(y), correct / len(y)
+
+
+def _check_loss(value: float, what: str, epoch: int | None,
+                hyper: tuple | None) -> None:
+    """Refuse a loss that is nan or infinite: the head's weights blew up.
+
+    The message names the epoch and ``hyper``, ``(lr, wd)``, of the fit where it
+    happened, or, for a score outside any fit (``epoch`` None), says what the numbers
+    are worth.
+    """
+    if not math.isfinite(value) and epoch is None:
+        raise FloatingPointError(
+            f"the {what} is {value}: the head's weights are no longer usable numbers "
+            "(a fit with far too large an lr or wd blew them up), so its accuracy "
+            "means nothing. Build a new Learner and train it with a smaller lr (the "
+            "book uses 1e-3).")
+    if not math.isfinite(value):
+        lr, wd = hyper  # type: ignore[misc]
+        raise FloatingPointError(
+            f"the {what} became {value} in epoch {epoch} (lr={lr}, wd={wd}): the "
+            "head's weights are no longer usable numbers, usually because lr or wd is "
+            f"far too large. Epoch {epoch} is not recorded in the history. Build a new "
+            "Learner (this head is spoiled) and train it with a smaller lr (the book "
+            "uses 1e-3) or wd.")
+
+
+def _content(images: torch.Tensor) -> tuple:
+    """Shape, dtype and a CRC-32 of the bytes: any edit, in place too, changes them.
+
+    A CRC-32 costs about a millisecond for 4 MB of images, so it is taken at every use.
+    """
+    data = images.detach().cpu().contiguous().numpy()
+    return images.shape, images.dtype, zlib.crc32(data)
 
 
 def _check_task(data: Task) -> None:
@@ -582,21 +621,14 @@ def _check_task(data: Task) -> None:
     n_train, n_valid = len(data.train_y), len(data.valid_y)
     if n_train < 2:
         raise ValueError(
-            f"task {name!r} has {n_train} training image(s); training needs at least 2 (the head's "
-            "BatchNorm1d computes statistics over a mini-batch): give the task more training images"
-        )
+            f"task {name!r} has {n_train} training image(s); training needs at least 2 "
+            "(the head's BatchNorm1d computes statistics over a mini-batch): give the "
+            "task more training images")
     if n_valid == 0:
         raise ValueError(
-            f"task {name!r} has no validation images (valid_x and valid_y are empty); fit scores "
-            "the head on them after every epoch: give the task some validation images"
-        )
-
-
-def _progress_setting(value: object) -> bool | None:
-    if value is None:
-        return None
-    return flag(value, "progress",
-                "show a progress bar during fit; None: only when run interactively")
+            f"task {name!r} has no validation images (valid_x and valid_y are empty); "
+            "fit scores the head on them after every epoch: give the task some "
+            "validation images")
 
 
 def _device(device: object, name: str = "device") -> torch.device:
@@ -611,22 +643,11 @@ def _device(device: object, name: str = "device") -> torch.device:
     except RuntimeError:
         raise ValueError(f"{name} must be a device torch knows ('cpu', 'cuda', 'cuda:1', "
                          f"'mps'), got {device!r}") from None
-    missing = {"cuda": not torch.cuda.is_available(),
-               "mps": not (getattr(torch.backends, "mps", None) is not None
-                           and torch.backends.mps.is_available())}
-    if missing.get(chosen.type, False):
+    if not _has(chosen.type):
         raise ValueError(f"{name} is {device!r}, but this machine has no "
                          f"{chosen.type.upper()} device torch can use: leave device out "
                          "for the CPU, or use pick_device(), which chooses the fastest there is")
     return chosen
-
-
-def _version(images: torch.Tensor) -> int | None:
-    """The tensor's version counter, which every in-place edit advances (or None)."""
-    try:
-        return images._version
-    except RuntimeError:  # an inference-mode tensor keeps no version counter
-        return None
 
 
 def _check_images(images: object, like: torch.Tensor) -> None:
@@ -652,10 +673,27 @@ def _check_images(images: object, like: torch.Tensor) -> None:
                          f"{list(images.shape)}")
 
 
+def _check_head_arguments(head: object, xtra_fc: object, ps: object) -> None:
+    """A given head is a module, without ``xtra_fc`` and ``ps`` (it ignores them)."""
+    if head is None:
+        return
+    if not isinstance(head, nn.Module):
+        raise TypeError(f"head must be a torch.nn.Module (for example "
+                        f"custom_head(...)) or None, got {head!r}")
+    given = [f"{k}={v!r}" for k, v in (("xtra_fc", xtra_fc), ("ps", ps))
+             if v is not None]
+    if given:
+        raise ValueError(
+            f"head= is given together with {' and '.join(given)}, which only "
+            "shape the default head: build the head with them (custom_head("
+            "n_features, n_classes, xtra_fc, ps)), or leave head out")
+
+
 def _check_head(head: nn.Module, features: torch.Tensor, n_classes: int) -> None:
     """A head that maps the features to log-probabilities of the task's classes.
 
-    Tried in eval mode on a few features, without gradients; each layer's mode is restored.
+    Tried in eval mode on a few features, without gradients; each layer's mode is
+    restored.
     """
     modes = [(m, m.training) for m in head.modules()]
     try:

@@ -413,15 +413,15 @@ def test_adam_keeps_its_moments_for_the_same_lr_and_wd_and_starts_afresh_when_ei
     learn = Learner(small_body((4,)), small, bs=32, cache_dir=tmp_path, progress=False)  # 5 steps an epoch
 
     def steps():
-        return {int(state["step"]) for state in learn._opt.state.values()}
+        return {int(state["step"]) for state in learn._adam.opt.state.values()}
 
     learn.fit(1, 1e-3)
     learn.fit(1, 1e-3)
     assert steps() == {10}  # one Adam over both calls
     learn.fit(1, 2e-3)
-    assert steps() == {5} and learn._opt.param_groups[0]["lr"] == 2e-3
+    assert steps() == {5} and learn._adam.opt.param_groups[0]["lr"] == 2e-3
     learn.fit(1, 2e-3, wd=0.1)
-    assert steps() == {5} and learn._opt.param_groups[0]["weight_decay"] == 0.1
+    assert steps() == {5} and learn._adam.opt.param_groups[0]["weight_decay"] == 0.1
 
 
 def test_a_changed_lr_trains_exactly_as_a_newly_built_adam(small, tmp_path):
@@ -431,8 +431,8 @@ def test_a_changed_lr_trains_exactly_as_a_newly_built_adam(small, tmp_path):
     rebuilt = Learner(body, small, bs=32, cache_dir=tmp_path, progress=False)
     for learn in (kept, rebuilt):
         learn.fit(2, 1e-3)
-    rebuilt._opt = torch.optim.Adam([p for p in rebuilt.head.parameters() if p.requires_grad], lr=3e-3)
-    rebuilt._opt_hyper = (3e-3, 0.0)
+    rebuilt._adam.opt = torch.optim.Adam([p for p in rebuilt.head.parameters() if p.requires_grad], lr=3e-3)
+    rebuilt._adam.hyper = (3e-3, 0.0)
     assert kept.fit(2, 3e-3) == rebuilt.fit(2, 3e-3)
     for a, b in zip(kept.head.state_dict().values(), rebuilt.head.state_dict().values(), strict=True):
         assert torch.equal(a, b)
@@ -472,9 +472,9 @@ def test_a_layer_swapped_into_the_head_is_trained(small, tmp_path):
 def test_an_unchanged_head_keeps_its_adam_across_fits(small, tmp_path):
     learn = quick(small, tmp_path)
     learn.fit(1, 1e-3)
-    opt = learn._opt
+    opt = learn._adam.opt
     learn.fit(1, 1e-3)
-    assert learn._opt is opt and len(opt.state) > 0  # the moments carry on, as before
+    assert learn._adam.opt is opt and len(opt.state) > 0  # the moments carry on, as before
 
 
 def test_new_data_gets_its_own_activations_not_the_old_tasks(small, task, tmp_path):
@@ -697,3 +697,13 @@ def test_a_task_refuses_class_names_that_are_not_a_list_of_strings(small, classe
     with pytest.raises((TypeError, ValueError), match=r"classes(\[\d\])? must"):
         Task("toy", small.train_x, small.train_y, small.valid_x, small.valid_y, classes,
              small.transform)
+
+
+def test_inference_mode_images_edited_in_place_get_new_activations(small, tmp_path):
+    with torch.inference_mode():
+        data = copied(small)
+    learn = quick(data, tmp_path)
+    learn.activations("train")
+    with torch.inference_mode():
+        data.train_x[:] = data.train_x.flip(0)
+    assert torch.equal(learn.activations("train"), learn.compute_activations(data.train_x))
