@@ -53,8 +53,8 @@ from .folders import user_cache_dir
 
 FORMAT = 3  # bump when the file layout or the key changes
 
-_PLAIN = (type(None), bool, int, float, complex, str, bytes, type(Ellipsis))
-_BY_NAME = (torch.dtype, torch.device, torch.layout, torch.memory_format)
+_PLAIN = (type(None), bool, int, float, complex, str, bytes, type(...), torch.dtype,
+          torch.device)
 _FIXED = sys.stdlib_module_names | {"torch"}
 """Packages whose classes are read by name alone: the versions keyed fix their code."""
 _BUILDERS = ("__new__", "__init__", "__post_init__")
@@ -104,12 +104,11 @@ def _parts(obj: object, where: str) -> Iterator[Part]:
     Raises:
         CacheKeyError: ``obj``, or something in it, is of a kind not read (``where``).
     """
-    if type(obj) in _PLAIN or isinstance(obj, _BY_NAME):
+    if type(obj) in _PLAIN:
         yield f"{type(obj).__name__}:{obj!r}"
     elif isinstance(obj, torch.Tensor):
         if obj.layout != torch.strided or obj.device.type == "meta" or obj.is_quantized:
-            raise CacheKeyError(f"{where} is a {obj.layout} tensor on {obj.device}, "
-                                "whose values cannot be read")
+            raise CacheKeyError(f"{where} is a {obj.layout} tensor on {obj.device}")
         yield f"tensor:{obj.dtype}:{tuple(obj.shape)}"
         yield _tensor_bytes(obj.resolve_conj().resolve_neg())
     elif isinstance(obj, (tuple, list, dict)):
@@ -131,11 +130,10 @@ def _parts(obj: object, where: str) -> Iterator[Part]:
                 yield name
                 yield from _parts(value, f"{where}.{name}")
     else:
-        kind, module = type(obj).__qualname__, type(obj).__module__
-        kind = kind if module == "builtins" else f"{module}.{kind}"
+        kind = f"{type(obj).__module__}.{type(obj).__name__}".removeprefix("builtins.")
         name = getattr(obj, "__qualname__", None)
-        name = f" ({getattr(obj, '__module__', None)}.{name})" if name else ""
-        raise CacheKeyError(f"{where} is a {kind}{name}, which the key cannot read")
+        raise CacheKeyError(f"{where} is a {kind}{f' ({name})' if name else ''}, "
+                            "which the key does not read")
 
 
 def _class(cls: type, where: str) -> Iterator[Part]:
@@ -143,9 +141,7 @@ def _class(cls: type, where: str) -> Iterator[Part]:
     each method's code (a property's getter, a static or class method's function), and
     every other attribute but Python's dunder bookkeeping as a value."""
     yield f"class:{cls.__module__}.{cls.__qualname__}"
-    for base in cls.__mro__:
-        if base.__module__.split(".")[0] in _FIXED:
-            continue
+    for base in [b for b in cls.__mro__ if b.__module__.split(".")[0] not in _FIXED]:
         for name, attr in vars(base).items():
             fn = getattr(attr, "__func__", attr)  # a static or class method's function
             fn = attr.fget if isinstance(attr, property) else fn
@@ -180,8 +176,7 @@ def _code(code: types.CodeType, where: str) -> Iterator[Part]:
     its file or line numbers, so moving a method does not change the key."""
     yield f"code:{code.co_argcount}:{code.co_kwonlyargcount}:{code.co_flags}"
     yield code.co_code
-    names = code.co_names, code.co_varnames, code.co_cellvars, code.co_freevars
-    yield " ".join(chain.from_iterable(names))
+    yield repr((code.co_names, code.co_varnames, code.co_cellvars, code.co_freevars))
     for const in code.co_consts:
         is_code = isinstance(const, types.CodeType)
         yield from _code(const, where) if is_code else _parts(const, f"{where}'s code")
@@ -216,15 +211,14 @@ def cache_key(model: nn.Module, images: torch.Tensor, transform: Callable,
         >>> k1 == cache_key(m, torch.zeros(3, 2), Normalize())
         False
     """
-    if not isinstance(images, torch.Tensor):
-        raise CacheKeyError(f"images must be a tensor, got {type(images).__name__}")
     # torch keeps the hooks of register_module_forward_(pre_)hook here; none is the rule
-    hooks = [getattr(torch_module, f"_global_forward{kind}_hooks", {})
-             for kind in ("_pre", "")]
-    versions = f"v{FORMAT} torch {torch.__version__} python {sys.version.split()[0]}"
-    head = [f"lecnotes-activations {versions}", torch.device(device or "cpu").type]
+    hooks = [getattr(torch_module, f"_global_forward{when}_hooks", {})
+             for when in ("_pre", "")]
+    kind = torch.device(device or "cpu").type  # "cpu", "cuda"...
+    setup = FORMAT, str(torch.__version__), sys.version, kind
     try:
-        return _digest(chain(head, _parts(hooks, "torch's global forward hooks"),
+        return _digest(chain(_parts(setup, "the versions"),
+                             _parts(hooks, "torch's global forward hooks"),
                              _parts(model, "the model"), _parts(images, "the images"),
                              _parts(transform, "the transform")))
     except (RecursionError, ValueError) as exc:  # a cycle; a closure cell still empty

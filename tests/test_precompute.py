@@ -485,7 +485,7 @@ class Guarded:
 
 
 @pytest.mark.parametrize("transform, named", [
-    (lambda x: Normalize()(x) * 2, r"the transform is a function \(test_precompute"),
+    (lambda x: Normalize()(x) * 2, r"the transform is a function \(<lambda>\)"),
     (functools.partial(Normalize()), r"the transform is a functools.partial"),
     (Plain(), r"the transform is a test_precompute.Plain"),
     (Guarded(), r"the transform.generator is a torch._C.Generator"),
