@@ -1,31 +1,36 @@
 r"""Train many heads at once: a grid of dropout settings times seeds, on precomputed activations.
 
-Chapters 2 to 5 ask the same question again and again: how does the validation loss of a head
-move, epoch by epoch, as ``ps`` changes, and how much of the difference is just the seed? A
-:class:`~lecnotes.learner.Learner` per run answers it one head at a time, and a small head on
-500 images spends most of each epoch on Python overhead rather than arithmetic.
+Chapters 2 to 5 ask the same question again and again: how does the validation loss of a
+head move, epoch by epoch, as ``ps`` changes, and how much of the difference is just the
+seed? A :class:`~lecnotes.learner.Learner` per run answers it one head at a time, and a
+small head on 500 images spends most of each epoch on Python overhead rather than
+arithmetic.
 
-:func:`sweep` stacks the G = len(settings) x len(seeds) heads and trains them together. Every
-layer of the head becomes a batched one: a Linear layer holds ``G`` weight matrices and is one
-``baddbmm``; BatchNorm keeps ``G`` sets of batch and running statistics; dropout draws ``G``
-masks. The loss is the sum of the ``G`` heads' losses, so each head's gradient is exactly its
-own, and Adam is element-wise, so one Adam over the stacked tensors *is* ``G`` separate Adams.
-It is PyTorch's fused Adam: the same update in one pass over each tensor instead of a dozen,
-which makes a sweep about a quarter faster; its rounding differs from the step-by-step Adam of
-a Learner in the last bits (below 1e-5 in the losses, as the tests check).
+:func:`sweep` stacks the G = len(settings) x len(seeds) heads and trains them together.
+Every layer of the head becomes a batched one: a Linear layer holds ``G`` weight
+matrices and is one ``baddbmm``; BatchNorm keeps ``G`` sets of batch and running
+statistics; dropout draws ``G`` masks. The loss is the sum of the ``G`` heads' losses,
+so each head's gradient is exactly its own, and Adam is element-wise, so one Adam over
+the stacked tensors *is* ``G`` separate Adams. It is PyTorch's fused Adam: the same
+update in one pass over each tensor instead of a dozen, which makes a sweep about a
+quarter faster; its rounding differs from the step-by-step Adam of a Learner in the last
+bits (below 1e-5 in the losses, as the tests check).
 
-A head in a sweep is a function of its setting and seed alone, never of the rest of the grid:
-it gets the initial weights a :class:`~lecnotes.learner.Learner` with the same seed builds
-(:func:`~lecnotes.head.custom_head` under the seed), the same seeded shuffle, and its own
-generator for the dropout masks, which continues the Learner's random stream from where the
-head's initial weights left it and draws each mask as ``nn.Dropout`` does on the CPU. So a sweep
-of one setting reproduces a Learner with the same seed, with dropout too, up to float rounding
-(the tests check that, and that a head's curves do not change with the grid around it).
+A head in a sweep is a function of its setting and seed alone, never of the rest of the
+grid: it gets the initial weights a :class:`~lecnotes.learner.Learner` with the same
+    seed builds
+(:func:`~lecnotes.head.custom_head` under the seed), the same seeded shuffle, and its
+own generator for the dropout masks, which continues the Learner's random stream from
+where the head's initial weights left it and draws each mask as ``nn.Dropout`` does on
+the CPU. So a sweep of one setting reproduces a Learner with the same seed, with dropout
+too, up to float rounding (the tests check that, and that a head's curves do not change
+with the grid around it).
 
 Evaluation is the expensive part (every head on every validation image, every epoch), so
-BatchNorm's eval-mode affine map is folded into the next Linear layer, and the validation
-activations are never copied G times. The test split is not scored while training: after the
-sweep, :meth:`Sweep.per_image` scores the heads you ask for, at their final epoch or at the
+BatchNorm's eval-mode affine map is folded into the next Linear layer, and the
+validation activations are never copied G times. The test split is not scored while
+training: after the sweep, :meth:`Sweep.per_image` scores the heads you ask for, at
+    their final epoch or at the
 epoch of their lowest validation loss (early stopping), on any split.
 
 Example:
@@ -50,8 +55,9 @@ from torch import nn
 
 from ._checks import a_list, batch_size, flag, non_negative_number, positive_int, positive_number
 from ._checks import seed as check_seed
+from .body import pretrained_body
 from .head import custom_head, resolve_ps
-from .learner import Learner
+from .learner import BodyFeatures
 from .repro import isolated_rng
 from .task import Task
 
@@ -66,11 +72,13 @@ class Sweep:
     Attributes:
         settings: the ``ps`` of each row, as given (a float or one p per layer).
         seeds: the seeds of each column.
-        train_loss, train_acc: running figures over each epoch's mini-batches, dropout on (what
-            fastai reports while training).
-        valid_loss, valid_acc: the whole validation set at the end of each epoch, dropout off.
-        train_loss_eval, train_acc_eval: the whole training set at the end of each epoch,
-            dropout off; only when ``sweep(..., eval_train=True)``, else empty tensors.
+        train_loss, train_acc: running figures over each epoch's mini-batches, dropout
+            on (what fastai reports while training).
+        valid_loss, valid_acc: the whole validation set at the end of each epoch,
+            dropout off.
+        train_loss_eval, train_acc_eval: the whole training set at the end of each
+            epoch, dropout off; only when ``sweep(..., eval_train=True)``, else empty
+            tensors.
     """
 
     settings: list
@@ -115,14 +123,16 @@ class Sweep:
 
         Args:
             split: ``"train"``, ``"valid"`` or ``"test"`` (a task with a test split).
-            rows: indices into ``settings`` (default all); every seed of each row is scored.
-            at: ``"best"``: the heads as they were after the epoch of their lowest validation
-                loss (early stopping, chosen on validation images); ``"final"``: after the
-                last epoch.
+            rows: indices into ``settings`` (default all); every seed of each row is
+                scored.
+            at: ``"best"``: the heads as they were after the epoch of their lowest
+                validation loss (early stopping, chosen on validation images);
+                ``"final"``: after the last epoch.
 
         Returns:
-            ``(loss, correct)``, float64 and bool tensors ``[rows, seeds, images]``; their mean
-            over the last axis is the loss and accuracy :meth:`final` and :meth:`best` report.
+            ``(loss, correct)``, float64 and bool tensors ``[rows, seeds, images]``;
+            their mean over the last axis is the loss and accuracy :meth:`final` and
+            :meth:`best` report.
         """
         if at not in ("best", "final"):
             raise ValueError(f"at must be 'best' (the epoch of lowest validation loss) or 'final', "
@@ -144,8 +154,10 @@ class Sweep:
 class _Stacked(nn.Module):
     """G heads of one shape as stacked tensors: per layer BatchNorm, dropout p, Linear."""
 
-    def __init__(self, heads: Sequence[nn.Sequential], ps: Sequence[Sequence[float]]) -> None:
+    def __init__(self, heads: Sequence[nn.Sequential], ps: Sequence[Sequence[float]],
+                 masks: list[torch.Generator], shuffles: list[torch.Generator]) -> None:
         super().__init__()
+        self.masks, self.shuffles = masks, shuffles  # each head's generators
         bns = [[m for m in h if isinstance(m, nn.BatchNorm1d)] for h in heads]
         linears = [[m for m in h if isinstance(m, nn.Linear)] for h in heads]
         self.n_layers = len(linears[0])
@@ -188,9 +200,9 @@ class _Stacked(nn.Module):
                    generators: Sequence[torch.Generator]) -> torch.Tensor | None:
         """Each head's dropout mask for one layer, scaled by 1/(1-p): ``[G, *shape]``, or None.
 
-        Head g draws from ``generators[g]`` exactly what ``nn.Dropout(p)`` draws on the CPU (a
-        Bernoulli(1 - p) tensor, divided by 1 - p), and draws nothing where its p is 0, where
-        :func:`~lecnotes.head.custom_head` puts no Dropout.
+        Head g draws from ``generators[g]`` exactly what ``nn.Dropout(p)`` draws on the
+        CPU (a Bernoulli(1 - p) tensor, divided by 1 - p), and draws nothing where its p
+        is 0, where :func:`~lecnotes.head.custom_head` puts no Dropout.
         """
         ps = self.p[:, layer]
         if not bool((ps > 0).any()):
@@ -260,118 +272,149 @@ def _per_image(model: _Stacked, x: torch.Tensor, y: torch.Tensor, which: torch.T
     return torch.cat(losses, 1), torch.cat(hits, 1)
 
 
-def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequence[int], epochs: int,
-          xtra_fc: Sequence[int] | None = None, lr: float = 1e-3, bs: int = 64, wd: float = 0.0,
-          eval_train: bool = False, body: nn.Module | None = None, cache_dir=None) -> Sweep:
-    """Train one head per (setting, seed) on cached activations, all at once; return the curves.
+def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequence[int],
+          epochs: int, xtra_fc: Sequence[int] | None = None, lr: float = 1e-3,
+          bs: int = 64, wd: float = 0.0, eval_train: bool = False,
+          body: nn.Module | None = None, cache_dir=None) -> Sweep:
+    """Train one head per (setting, seed) on cached activations, all at once.
 
-    Args:
-        data: the task; its validation set is scored after every epoch (pick a task with
-            fewer validation images, ``target_task(n_valid=...)``, to make a long sweep cheaper).
-        settings: the ``ps`` of each row: one p for every layer, or a list with one p per layer.
-        seeds: one head per seed and setting; the seed sets the head's initial weights, its
-            shuffling and the dropout masks, as for a Learner. Integers (Python's or numpy's).
-        epochs: epochs of training (Adam, mini-batches of ``bs``).
-        xtra_fc: the extra layers, as for :func:`~lecnotes.head.custom_head` (default ``[512]``).
-        lr, wd: Adam's learning rate (a finite number above 0) and weight decay (finite, >= 0),
-            the same for every head.
-        bs: mini-batch size, at least 2 (BatchNorm needs two images for batch statistics).
-        eval_train: also score the whole training set, dropout off, after every epoch.
-        body: the frozen body (default: the shipped pretrained one).
+    ``settings`` are the rows' ``ps`` (one p for every layer, or one per layer); each
+    seed sets a head's initial weights, shuffling and dropout masks, as for a Learner.
+    ``data`` has its validation set scored every epoch (``target_task(n_valid=...)``
+    makes that cheaper), and ``eval_train`` its whole training set too, dropout off.
+    ``xtra_fc`` (default ``[512]``), ``lr``, ``bs``, ``wd``, ``body`` and ``cache_dir``
+    are as for :class:`~lecnotes.learner.Learner`, and the same for every head.
 
-    Returns:
-        A :class:`Sweep` with curves ``[len(settings), len(seeds), epochs]``.
-
-    Raises:
-        ValueError: an argument of the wrong kind or range, named in the message; nothing is
-            trained.
-        TypeError: ``settings``, ``seeds`` or ``xtra_fc`` is not a list or tuple (a string, an
-            array, a tensor).
-        FloatingPointError: a head's training or validation loss became nan or infinite (its
-            weights blew up, usually from far too large an ``lr`` or ``wd``); the message
-            names ``lr``, ``wd``, the epoch, the loss and the first such head.
+    Returns a :class:`Sweep` with curves ``[len(settings), len(seeds), epochs]``. An
+    argument of the wrong kind or range is a ValueError or TypeError naming it, before
+    any training; a head whose loss blew up (far too large an ``lr`` or ``wd``), a
+    FloatingPointError naming them, the epoch, the loss and the first such head.
     """
-    epochs = positive_int(epochs, "epochs", "passes over the training set")  # type: ignore[assignment]
-    settings = a_list(settings, "settings", "the ps of each row")
-    seeds = a_list(seeds, "seeds", "one head per seed and setting")
-    eval_train = flag(eval_train, "eval_train", "also score the whole training set every epoch")
-    if xtra_fc is not None:
-        xtra_fc = [positive_int(n, f"xtra_fc[{i}]", "a layer size")
-                   for i, n in enumerate(a_list(xtra_fc, "xtra_fc", "the extra layers' sizes"))]
-    if not settings or not seeds:
-        raise ValueError(f"settings and seeds must be non-empty, got {settings!r} and {seeds!r}")
-    seeds = [check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
+    epochs, settings, seeds, xtra_fc = _checked(epochs, settings, seeds, xtra_fc)
+    eval_train = flag(eval_train, "eval_train",
+                      "also score the whole training set every epoch")
     bs = batch_size(bs)
     lr = positive_number(lr, "lr", "the learning rate")
     wd = non_negative_number(wd, "wd", "the weight decay")
-    xtra_fc = [512] if xtra_fc is None else list(xtra_fc)
-    for setting in settings:  # every setting checked before the (slow) activations are computed
+    for setting in settings:  # every setting checked before the (slow) activations
         resolve_ps(setting, xtra_fc)
-    probe = Learner(body, data, xtra_fc=xtra_fc, ps=0.0, cache_dir=cache_dir) if body is not None \
-        else Learner.pretrained(data, xtra_fc=xtra_fc, ps=0.0, cache_dir=cache_dir)
-    x_train, x_valid = probe.activations("train"), probe.activations("valid")
-    y_train, y_valid = data.train_y, data.valid_y
-    heads, ps, shuffles, masks = [], [], [], []
+    feats = BodyFeatures(pretrained_body() if body is None else body, data, cache_dir)
+    model = _stacked(settings, seeds, xtra_fc, feats.n_features, data.c)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd, fused=True)
+    refuse = (lr, wd, settings, seeds)
+    curves, best = _fit(model, opt, feats, epochs, bs, eval_train, refuse)
+    shape = (len(settings), len(seeds), epochs)
+    out = {k: torch.stack(v, -1).float().reshape(shape) if v else torch.empty(0)
+           for k, v in curves.items()}
+
+    def features(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        return feats.activations(split), data.split(split)[1]
+
+    heads = {"final": model, "best": best, "features": features}
+    return Sweep(list(settings), seeds, **out, heads=heads)
+
+
+def _fit(model: _Stacked, opt: torch.optim.Optimizer, feats: BodyFeatures, epochs: int,
+         bs: int, eval_train: bool, refuse: tuple) -> tuple[dict, _Stacked]:
+    """Train the stacked heads: their curves by name, and the heads at their best epoch.
+
+    ``refuse`` is ``(lr, wd, settings, seeds)``, for the message about a loss that blew
+    up.
+    """
+    x_train, x_valid = feats.activations("train"), feats.activations("valid")
+    y_train, y_valid = feats.data.train_y, feats.data.valid_y
+    best_loss = torch.full((len(model.masks),), float("inf"), dtype=torch.float64)
+    snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    curves: dict[str, list[torch.Tensor]] = {k: [] for k in CURVES}
+    for epoch in range(1, epochs + 1):
+        train = _train_epoch(model, opt, x_train, y_train, bs)
+        valid = _scores(model, x_valid, y_valid)
+        for what, loss in (("training loss", train[0]), ("validation loss", valid[0])):
+            _check_finite(loss, what, epoch, *refuse)
+        _keep_improved(snapshot, model, valid[0] < best_loss)
+        best_loss = torch.minimum(best_loss, valid[0])
+        scores = train + valid
+        scores += _scores(model, x_train, y_train) if eval_train else ()
+        for name, value in zip(CURVES, scores, strict=False):
+            curves[name].append(value)
+    best = copy.deepcopy(model)
+    best.load_state_dict(snapshot)
+    return curves, best
+
+
+def _checked(epochs: object, settings: object, seeds: object,
+             xtra_fc: object) -> tuple[int, list, list[int], list[int]]:
+    """The grid's arguments checked: ``(epochs, settings, seeds, xtra_fc)``."""
+    epochs = positive_int(epochs, "epochs", "passes over the training set")
+    settings = a_list(settings, "settings", "the ps of each row")
+    seeds = a_list(seeds, "seeds", "one head per seed and setting")
+    if xtra_fc is not None:
+        xtra_fc = [positive_int(n, f"xtra_fc[{i}]", "a layer size") for i, n in
+                   enumerate(a_list(xtra_fc, "xtra_fc", "the extra layers' sizes"))]
+    if not settings or not seeds:
+        raise ValueError(f"settings and seeds must be non-empty, got {settings!r} and "
+                         f"{seeds!r}")
+    seeds = [check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
+    xtra_fc = [512] if xtra_fc is None else xtra_fc
+    return epochs, settings, seeds, xtra_fc  # type: ignore[return-value]
+
+
+def _stacked(settings: list, seeds: list[int], xtra_fc: list[int], n_features: int,
+             n_classes: int) -> _Stacked:
+    """The grid's heads stacked, with each head's mask and shuffle generators.
+
+    Each head gets what a :class:`~lecnotes.learner.Learner` with its seed would: the
+    same initial weights, then the dropout masks from the random stream those weights
+    left.
+    """
+    heads, ps, masks, shuffles = [], [], [], []
     for setting in settings:
         for seed in seeds:
             with isolated_rng():
-                torch.manual_seed(seed)  # as Learner does: the same initial weights
-                heads.append(custom_head(probe.n_features, data.c, xtra_fc, setting))
+                torch.manual_seed(seed)
+                heads.append(custom_head(n_features, n_classes, xtra_fc, setting))
                 masks.append(torch.Generator())
-                masks[-1].set_state(torch.get_rng_state())  # then the Learner's masks
+                masks[-1].set_state(torch.get_rng_state())
             ps.append(resolve_ps(setting, xtra_fc))
             shuffles.append(torch.Generator().manual_seed(seed))
-    model = _Stacked(heads, ps)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd, fused=True)
-    n, g = len(y_train), len(heads)
-    best_loss = torch.full((g,), float("inf"), dtype=torch.float64)
-    snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    curves: dict[str, list[torch.Tensor]] = {k: [] for k in ("train_loss", "train_acc", "valid_loss",
-                                                           "valid_acc", "train_loss_eval", "train_acc_eval")}
-    for epoch in range(1, epochs + 1):
-        orders = torch.stack([torch.randperm(n, generator=s) for s in shuffles])      # [G, N]
-        total, correct, seen = torch.zeros(g, dtype=torch.float64), torch.zeros(g, dtype=torch.float64), 0
-        for i in range(0, n, bs):
-            idx = orders[:, i : i + bs]
-            if idx.shape[1] == 1 and n > 1:
-                continue  # BatchNorm cannot train on a batch of one (as in Learner.fit)
-            out = model.forward_train(x_train[idx], masks)
-            target = y_train[idx]
-            losses = -out.gather(2, target[..., None]).squeeze(2).mean(1)          # [G]
-            opt.zero_grad()
-            losses.sum().backward()
-            opt.step()
-            total += losses.detach().double() * idx.shape[1]
-            correct += (out.detach().argmax(2) == target).double().sum(1)
-            seen += idx.shape[1]
-        curves["train_loss"].append(total / seen)
-        curves["train_acc"].append(correct / seen)
-        loss, acc = _scores(model, x_valid, y_valid)
-        for what, value in (("training loss", curves["train_loss"][-1]), ("validation loss", loss)):
-            bad = (~value.isfinite()).nonzero().flatten().tolist()
-            if bad:  # as Learner.fit: a blown-up head is an error, not a curve of nan
-                raise FloatingPointError(
-                    f"the {what} of {len(bad)} head(s) became {float(value[bad[0]])} in epoch {epoch} "
-                    f"(lr={lr}, wd={wd}), first for ps={settings[bad[0] // len(seeds)]!r}, "
-                    f"seed={seeds[bad[0] % len(seeds)]}: their weights are no longer usable numbers, "
-                    "usually because lr or wd is far too large. Sweep again with a smaller lr (the "
-                    "book uses 1e-3) or wd.")
-        curves["valid_loss"].append(loss)
-        curves["valid_acc"].append(acc)
-        _keep_improved(snapshot, model, loss < best_loss)
-        best_loss = torch.minimum(best_loss, loss)
-        if eval_train:
-            loss, acc = _scores(model, x_train, y_train)
-            curves["train_loss_eval"].append(loss)
-            curves["train_acc_eval"].append(acc)
-    shape = (len(settings), len(seeds), epochs)
-    out = {k: torch.stack(v, -1).float().reshape(shape) if v else torch.empty(0) for k, v in curves.items()}
-    best = copy.deepcopy(model)
-    best.load_state_dict(snapshot)
-    def features(split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        return probe.activations(split), data.split(split)[1]
+    return _Stacked(heads, ps, masks, shuffles)
 
-    return Sweep(list(settings), seeds, **out, heads={"final": model, "best": best, "features": features})
+
+def _train_epoch(model: _Stacked, opt: torch.optim.Optimizer, x: torch.Tensor,
+                 y: torch.Tensor, bs: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One Adam step per mini-batch for every head: running loss, accuracy ``[G]``."""
+    n, g = len(y), len(model.masks)
+    orders = torch.stack([torch.randperm(n, generator=s) for s in model.shuffles])
+    total, correct = (torch.zeros(g, dtype=torch.float64) for _ in range(2))
+    seen = 0
+    for i in range(0, n, bs):
+        idx = orders[:, i : i + bs]
+        if idx.shape[1] == 1 and n > 1:
+            continue  # BatchNorm cannot train on a batch of one (as in Learner.fit)
+        out = model.forward_train(x[idx], model.masks)
+        target = y[idx]
+        losses = -out.gather(2, target[..., None]).squeeze(2).mean(1)  # [G]
+        opt.zero_grad()
+        losses.sum().backward()
+        opt.step()
+        total += losses.detach().double() * idx.shape[1]
+        correct += (out.detach().argmax(2) == target).double().sum(1)
+        seen += idx.shape[1]
+    return total / seen, correct / seen
+
+
+def _check_finite(loss: torch.Tensor, what: str, epoch: int, lr: float, wd: float,
+                  settings: list, seeds: list[int]) -> None:
+    """Refuse heads whose loss blew up, as Learner.fit does, naming the first."""
+    bad = (~loss.isfinite()).nonzero().flatten().tolist()
+    if bad:
+        raise FloatingPointError(
+            f"the {what} of {len(bad)} head(s) became {float(loss[bad[0]])} in epoch "
+            f"{epoch} (lr={lr}, wd={wd}), first for "
+            f"ps={settings[bad[0] // len(seeds)]!r}, "
+            f"seed={seeds[bad[0] % len(seeds)]}: their weights are no longer usable "
+            "numbers, usually because lr or wd is far too large. Sweep again with a "
+            "smaller lr (the book uses 1e-3) or wd.")
 
 
 def _keep_improved(snapshot: dict[str, torch.Tensor], model: _Stacked, improved: torch.Tensor) -> None:
