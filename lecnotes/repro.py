@@ -116,26 +116,20 @@ def setup(seed: int = 0, threads: int | None = None) -> None:
 
 
 def deterministic_algorithms() -> None:
-    """Make torch use deterministic algorithms, as ``torch.use_deterministic_algorithms(True)`` does.
+    """Make torch use deterministic algorithms, without loading its compiler.
 
-    That public call also sets the compiler's flag ``torch._inductor.config.deterministic``, and
-    to reach it, it imports the compiler (torch._dynamo, inductor, sympy): about 900 modules and
-    2-3 s in a fresh kernel, although nothing in the book compiles. A graded notebook that never
-    trains pays that in every submission. Inductor's config reads the same flag from the
-    environment variable ``TORCHINDUCTOR_DETERMINISTIC`` when it is first imported, so this sets
-    that variable and switches on torch's own flag alone (``torch._C._set_deterministic_algorithms``,
-    the setter the public call ends with). Where the compiler is loaded already, or torch has no
-    such setter, the public call does it all.
-
-    The result is the same either way: ``torch.are_deterministic_algorithms_enabled()`` is
-    True, and so is inductor's flag whenever inductor is loaded.
+    ``torch.use_deterministic_algorithms(True)`` also imports the compiler (about 900
+    modules, 2-3 s) to set its flag, which a notebook that never compiles need not pay.
+    So the compiler's flag is set through ``TORCHINDUCTOR_DETERMINISTIC``, read when it
+    loads, and torch's own through its private setter; where that setter is missing or
+    the compiler is loaded, the public call does both.
 
     Example:
         >>> deterministic_algorithms()
         >>> torch.are_deterministic_algorithms_enabled()
         True
     """
-    os.environ["TORCHINDUCTOR_DETERMINISTIC"] = "1"  # read when torch._inductor.config is first imported
+    os.environ["TORCHINDUCTOR_DETERMINISTIC"] = "1"
     set_eager = getattr(torch._C, "_set_deterministic_algorithms", None)
     if set_eager is None or "torch._inductor.config" in sys.modules:
         torch.use_deterministic_algorithms(True)
