@@ -6,8 +6,9 @@ two student editions (``notebooks/``) from a folder outside the repository, and 
 to bottom with nbclient:
 
 * the first cell must install ``lecnotes``, here from this checkout (``LECNOTES_INSTALL_FROM``,
-  since CI cannot reach GitHub), and nothing but it and tqdm: not a torch of its own, nor any
-  library the environment already has;
+  since CI cannot reach GitHub), and nothing but it and the small pure-Python packages it needs
+  that the environment lacks (tqdm, pooch and pooch's requests): not a torch of its own, nor
+  any library the environment already has;
 * ``L.target_task()`` must fetch Fashion-MNIST by itself, here from a server on 127.0.0.1
   (``LECNOTES_DATA_URL``) into an empty cache folder;
 * no cell may raise.
@@ -37,13 +38,15 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from sitehost import serve
 
-from lecnotes import data
+from lecnotes import data, fashion
 
 ROOT = Path(__file__).resolve().parent.parent
 COLAB_PACKAGES = ["torch", "torchvision", "numpy", "matplotlib", "ipykernel", "pip"]
-# What the first cell may add to the environment: lecnotes, and the one dependency of it that
-# is not in the list above.
-INSTALLED_BY_THE_FIRST_CELL = {"lecnotes", "tqdm"}
+# What the first cell may add to the environment: lecnotes, and its dependencies that the
+# packages above do not bring (pooch needs requests, which needs these four; platformdirs and
+# packaging come with ipykernel and matplotlib).
+INSTALLED_BY_THE_FIRST_CELL = {"lecnotes", "tqdm", "pooch", "requests", "urllib3", "idna",
+                               "certifi", "charset-normalizer"}
 CHAPTERS = ["01_custom_head", "04_averaging"]
 # Which torch the venv would import, and whether it finds lecnotes, found the way `import` finds
 # them but without importing torch (about 3 s of CPU in each Python that does).
@@ -120,7 +123,7 @@ def data_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mirror")
     source = data.find_data_dir()
     for name in [n for pair in data.FILES.values() for n in pair]:
-        path = data._find(name, source)
+        path = fashion.find(name, source)
         target = folder / f"{name}.gz"
         if path.suffix == ".gz":
             shutil.copyfile(path, target)

@@ -3,6 +3,8 @@
 import gzip
 import hashlib
 import struct
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -567,3 +569,13 @@ def test_a_download_cut_short_once_is_tried_again_and_kept(flaky_server, env, ca
     assert len(flaky_server.requests) == 5
     assert len(capsys.readouterr().err.splitlines()) == 1  # pooch's lines stay quiet
     assert pooch.get_logger().level == pooch_level
+
+
+def test_loading_the_data_does_not_import_pooch_whose_tqdm_import_warns_in_a_bare_kernel():
+    # pooch imports tqdm.auto, which warns "IProgress not found" in a kernel without
+    # ipywidgets: only a download may import it, and then without the warning
+    code = ("import sys, lecnotes as L; L.target_task(); "
+            "print('pooch' in sys.modules, 'tqdm.auto' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "False"]
