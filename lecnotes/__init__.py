@@ -2,7 +2,9 @@
 
 One module per job. What the chapters use:
 
-* :mod:`lecnotes.data`: Fashion-MNIST and the book's source and target tasks;
+* :mod:`lecnotes.data`: where Fashion-MNIST is found, and the book's source and target tasks;
+* :mod:`lecnotes.fashion`: Fashion-MNIST's files: finding, downloading (pooch) and checking them;
+* :mod:`lecnotes.idx`: the IDX file format the files are stored in;
 * :mod:`lecnotes.task`: ``Task``, a classification task (images, labels, classes, transform);
 * :mod:`lecnotes.body`: the pretrained bodies, small (512 channels, the default) and big
   (2048 channels, ``pretrained_body("big")``), and torchvision resnet bodies (random or
@@ -16,7 +18,9 @@ One module per job. What the chapters use:
 * :mod:`lecnotes.sweep`: many heads (settings x seeds) trained at once, for the experiments;
 * :mod:`lecnotes.glue`: hands a cell's numbers and figures to the prose (no myst-nb needed);
 * :mod:`lecnotes.plots`: the book's figures;
-* :mod:`lecnotes.report`: ``spread()``, the one way a result over seeds is written, and sweep tables;
+* :mod:`lecnotes.report`: ``spread()``, the one way a result over seeds is written;
+  ``difference()``, a comparison against the seed spread and the noise; ``claim()``, a number
+  stated with its check; and sweep tables;
 * :mod:`lecnotes.repro`: ``setup()`` for seeds and threads, ``isolated_rng`` for private draws.
 
 The full-size appendix and the shipped weights:

@@ -33,9 +33,11 @@ class Task:
             ``uint8 [N, 3, H, W]`` for photos.
         train_y, valid_y: ``int64 [N]`` labels, renumbered to ``0..C-1``.
         classes: the class names, indexed by the renumbered label.
-        transform: applied to a batch of images before it enters the body; its code and
-            settings are part of the activation cache's key (:class:`~lecnotes.data.Normalize`
-            for Fashion-MNIST, :class:`~lecnotes.photos.ImageNetNormalize` for photos).
+        transform: applied to a batch of images before it enters the body
+            (:class:`~lecnotes.data.Normalize` for Fashion-MNIST,
+            :class:`~lecnotes.photos.ImageNetNormalize` for photos). A dataclass or module
+            transform is part of the activation cache's key (its class's code and its
+            fields); any other callable is computed without the cache, with one warning.
         test_x, test_y: the test images and labels, or ``None`` (both) for a task without a
             test split.
 
