@@ -85,35 +85,40 @@ def _rgb(im):
     return im.convert("RGB")
 
 
-def _load(paths: list[Path], size: int) -> tuple[torch.Tensor, list[int]]:
+def _load(paths: list[Path], size: int) -> torch.Tensor:
     """Decode, resize the short side to ``size`` and centre-crop; skip files that fail."""
     from PIL import Image, UnidentifiedImageError
     from torchvision.transforms import functional as TF
 
-    kept, ok = [], []
-    for i, p in enumerate(paths):
+    kept = []
+    for p in paths:
         try:
             with Image.open(p) as im:
-                im = _rgb(im)
-                im = TF.center_crop(TF.resize(im, size), [size, size])
+                im = TF.center_crop(TF.resize(_rgb(im), size), [size, size])
                 kept.append(TF.pil_to_tensor(im))
-                ok.append(i)
         except Image.DecompressionBombError as exc:
             raise ValueError(
-                f"{p} is larger than PIL's safety limit for one image ({exc}). Shrink the file, or, "
-                "if you trust it, raise PIL.Image.MAX_IMAGE_PIXELS before calling photo_task"
-            ) from None
+                f"{p} is larger than PIL's safety limit for one image ({exc}). Shrink the "
+                "file, or, if you trust it, raise PIL.Image.MAX_IMAGE_PIXELS before calling "
+                "photo_task") from None
         except (OSError, UnidentifiedImageError, ValueError) as exc:
+            # stacklevel: the warning points at the line that called photo_task
             warnings.warn(f"skipping {p}: it could not be decoded as an image ({exc})",
-                          stacklevel=3)
+                          stacklevel=4)
     if not kept:
-        return torch.empty(0, 3, size, size, dtype=torch.uint8), ok
-    return torch.stack(kept), ok
+        return torch.empty(0, 3, size, size, dtype=torch.uint8)
+    return torch.stack(kept)
+
+
+LAYOUT = "root/<class>/<image> or root/train/<class>/<image> with root/valid/<class>/<image>"
+"""The folder layouts :func:`photo_task` reads, as its messages name them."""
 
 
 def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed: int = 0,
                max_per_class: int | None = None) -> Task:
     """Read a photo folder into a :class:`~lecnotes.task.Task` of ``uint8 [N, 3, size, size]``.
+
+    Images that fail to decode are skipped with a warning naming the file.
 
     Args:
         root: ``root/train/<class>/`` and ``root/valid/<class>/``, or ``root/<class>/``.
@@ -125,76 +130,128 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
     Raises:
         FileNotFoundError: ``root`` does not exist (NotADirectoryError: it is a file).
         TypeError: ``root`` is not a path.
-        ValueError: an argument of the wrong kind or range (the message names it); no class
-            folders, a class without images, a class folder only under ``valid/``, a photo
-            beyond PIL's size limit (named), or a class (in a split) none of whose images
-            decodes (the message names the class and its folder). Images that fail to decode
-            are skipped with a warning naming the file. 16-bit grey images are scaled to 8 bits.
+        ValueError: a wrong argument, fewer than 2 class folders, a class with no images (or
+            none that decodes) in a split, or a photo beyond PIL's size limit; the message
+            names it.
 
     Example:
         >>> task = photo_task("data/dogscats", size=224)  # doctest: +SKIP
         >>> task.train_x.shape[1:], task.classes  # doctest: +SKIP
         (torch.Size([3, 224, 224]), ('cats', 'dogs'))
     """
+    root = _photo_folder(root)
+    size, valid_share, seed, max_per_class = _photo_args(size, valid_share, seed, max_per_class)
+    g = torch.Generator().manual_seed(seed)
+    folders, files = _class_files(root, valid_share, g)
+    classes, xs, ys = list(files["train"]), {}, {}
+    for split in ("train", "valid"):
+        picked = [_at_most(files[split][c], max_per_class, g) for c in classes]
+        xs[split], ys[split] = _split_tensors(split, folders[split], classes, picked, size, root)
+    return Task(f"photos:{os.path.basename(root)}", xs["train"], ys["train"], xs["valid"],
+                ys["valid"], tuple(classes), ImageNetNormalize())  # type: ignore[arg-type]
+
+
+def _photo_folder(root: object) -> Path:
+    """``root`` as a path to an existing folder, or the error that says what it is instead."""
     root = check_folder(root, "root")
     if not root.exists():
         raise FileNotFoundError(f"photo folder {root} does not exist")
     if not root.is_dir():
-        raise NotADirectoryError(f"root must be a folder of class folders, but {root} is a file")
+        raise NotADirectoryError(
+            f"root must be a folder of class folders, but {root} is a file")
+    return root
+
+
+def _photo_args(size: object, valid_share: object, seed: object,
+                max_per_class: object) -> tuple[int, float, int, int | None]:
+    """:func:`photo_task`'s numeric arguments, checked and converted to Python numbers."""
     size = int_at_least(size, "size", 8, "the photos' side in pixels")
     if size > MAX_SIZE:
-        raise ValueError(f"size must be at most {MAX_SIZE} (the photos' side in pixels; ImageNet "
-                         f"bodies take 224), got {size}")
-    valid_share = share(valid_share, "valid_share", "the share of each class held out for validation",
-                        zero=False)
-    seed = check_seed(seed)
+        raise ValueError(f"size must be at most {MAX_SIZE} (the photos' side in pixels; "
+                         f"ImageNet bodies take 224), got {size}")
+    valid_share = share(valid_share, "valid_share",
+                        "the share of each class held out for validation", zero=False)
     max_per_class = positive_int(max_per_class, "max_per_class", none_means="all the images")
-    g = torch.Generator().manual_seed(seed)
-    layout = ("root/<class>/<image> or root/train/<class>/<image> with root/valid/<class>/<image>")
-    layout_split = (root / "train").is_dir() and (root / "valid").is_dir()
-    if layout_split:
-        splits = {"train": root / "train", "valid": root / "valid"}
-        classes = [d.name for d in _class_dirs(splits["train"])]
-        only_valid = sorted({d.name for d in _class_dirs(splits["valid"])} - set(classes))
-        if only_valid:
-            raise ValueError(
-                f"class folder(s) {only_valid} under {splits['valid']} have no counterpart under "
-                f"{splits['train']}, so the class would have no training images: add "
-                f"{splits['train'] / only_valid[0]} with its images, or remove the valid folder")
-        files = {s: {c: _images_in(f / c) for c in classes} for s, f in splits.items()}
+    return size, valid_share, check_seed(seed), max_per_class
+
+
+def _class_files(root: Path, valid_share: float, g: torch.Generator
+                 ) -> tuple[dict[str, Path], dict[str, dict[str, list[Path]]]]:
+    """Each split's folder, and its image files by class, in either layout.
+
+    Raises:
+        ValueError: fewer than 2 class folders.
+    """
+    if (root / "train").is_dir() and (root / "valid").is_dir():
+        folders, files = {"train": root / "train", "valid": root / "valid"}, _given_split(root)
     else:
-        classes = [d.name for d in _class_dirs(root)]
-        files = {"train": {}, "valid": {}}
-        for c in classes:
-            paths = _images_in(root / c)
-            order = torch.randperm(len(paths), generator=g).tolist()
-            n_valid = max(1, round(len(paths) * valid_share)) if len(paths) > 1 else 0
-            files["valid"][c] = sorted(paths[i] for i in order[:n_valid])
-            files["train"][c] = sorted(paths[i] for i in order[n_valid:])
-    if len(classes) < 2:
-        raise ValueError(f"{root} has {len(classes)} class folder(s); need at least 2, laid out as {layout}")
-    xs, ys = {}, {}
-    for split in ("train", "valid"):
-        chunks, labels = [], []
-        for label, c in enumerate(classes):
-            paths = files[split].get(c, [])
-            if max_per_class is not None and len(paths) > max_per_class:
-                pick = torch.randperm(len(paths), generator=g)[:max_per_class].sort().values
-                paths = [paths[i] for i in pick]
-            if not paths:
-                raise ValueError(f"class {c!r} has no {split} images under {root} (expected {layout}; "
-                                 f"extensions {', '.join(EXTENSIONS)})")
-            imgs, _ = _load(paths, size)
-            if len(imgs) == 0:
-                folder = splits[split] / c if layout_split else root / c
-                raise ValueError(
-                    f"none of the {len(paths)} {split} image(s) of class {c!r} in {folder} could be "
-                    "decoded (each was skipped with a warning above), so the class would have no "
-                    f"{split} images. Replace or remove the damaged files, or remove the folder {folder} "
-                    "to leave the class out."
-                )
-            chunks.append(imgs)
-            labels += [label] * len(imgs)
-        xs[split], ys[split] = torch.cat(chunks), torch.tensor(labels, dtype=torch.long)
-    return Task(f"photos:{os.path.basename(root)}", xs["train"], ys["train"], xs["valid"],
-                ys["valid"], tuple(classes), ImageNetNormalize())  # type: ignore[arg-type]
+        folders, files = {"train": root, "valid": root}, _drawn_split(root, valid_share, g)
+    if len(files["train"]) < 2:
+        raise ValueError(f"{root} has {len(files['train'])} class folder(s); need at least 2, "
+                         f"laid out as {LAYOUT}")
+    return folders, files
+
+
+def _given_split(root: Path) -> dict[str, dict[str, list[Path]]]:
+    """The images of ``root/train/<class>`` and ``root/valid/<class>``, by split and class.
+
+    The classes are the training folder's; a class folder only under ``valid`` is refused,
+    since that class would have no training images.
+    """
+    train, valid = root / "train", root / "valid"
+    classes = [d.name for d in _class_dirs(train)]
+    only_valid = sorted({d.name for d in _class_dirs(valid)} - set(classes))
+    if only_valid:
+        raise ValueError(
+            f"class folder(s) {only_valid} under {valid} have no counterpart under "
+            f"{train}, so the class would have no training images: add "
+            f"{train / only_valid[0]} with its images, or remove the valid folder")
+    return {s: {c: _images_in(f / c) for c in classes}
+            for s, f in (("train", train), ("valid", valid))}
+
+
+def _drawn_split(root: Path, valid_share: float, g: torch.Generator
+                 ) -> dict[str, dict[str, list[Path]]]:
+    """The images of each ``root/<class>``, ``valid_share`` of them drawn for validation.
+
+    A class of one image keeps it for training; any larger class gives at least one.
+    """
+    files: dict[str, dict[str, list[Path]]] = {"train": {}, "valid": {}}
+    for c in (d.name for d in _class_dirs(root)):
+        paths = _images_in(root / c)
+        order = torch.randperm(len(paths), generator=g).tolist()
+        n_valid = max(1, round(len(paths) * valid_share)) if len(paths) > 1 else 0
+        files["valid"][c] = sorted(paths[i] for i in order[:n_valid])
+        files["train"][c] = sorted(paths[i] for i in order[n_valid:])
+    return files
+
+
+def _at_most(paths: list[Path], most: int | None, g: torch.Generator) -> list[Path]:
+    """``paths``, or ``most`` of them drawn with ``g`` (kept in order) when there are more."""
+    if most is None or len(paths) <= most:
+        return paths
+    return [paths[i] for i in torch.randperm(len(paths), generator=g)[:most].sort().values]
+
+
+def _split_tensors(split: str, folder: Path, classes: list[str], files: list[list[Path]],
+                   size: int, root: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split's images and labels, from each class's files in ``folder / class``.
+
+    Raises:
+        ValueError: a class has no files, or none of them decodes; the message names it.
+    """
+    chunks, labels = [], []
+    for label, (c, paths) in enumerate(zip(classes, files, strict=True)):
+        if not paths:
+            raise ValueError(f"class {c!r} has no {split} images under {root} (expected "
+                             f"{LAYOUT}; extensions {', '.join(EXTENSIONS)})")
+        imgs = _load(paths, size)
+        if len(imgs) == 0:
+            raise ValueError(
+                f"none of the {len(paths)} {split} image(s) of class {c!r} in {folder / c} "
+                "could be decoded (each was skipped with a warning above), so the class "
+                f"would have no {split} images. Replace or remove the damaged files, or "
+                f"remove the folder {folder / c} to leave the class out.")
+        chunks.append(imgs)
+        labels += [label] * len(imgs)
+    return torch.cat(chunks), torch.tensor(labels, dtype=torch.long)
