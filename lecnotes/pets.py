@@ -17,11 +17,9 @@ from ._checks import folder
 def oxford_pets_folder(root: str | Path) -> Path:
     """Fetch Oxford-IIIT Pet with torchvision and lay it out as cats versus dogs.
 
-    The lecture's task: the 37 breeds folded into two classes (torchvision's
-    ``binary-category``). Creates ``root/pets-catsdogs/{train,valid}/{cat,dog}/`` with links to
-    the downloaded photos (``trainval`` split for training, ``test`` for validation) and
-    returns that folder. Needs internet the first time (about 800 MB); after that the photos
-    and the links already there are reused.
+    The lecture's task: the 37 breeds folded into their two species. The photos are linked,
+    not copied: ``trainval`` for training, ``test`` for validation. Needs internet the first
+    time (about 800 MB); after that the photos and the links already there are reused.
 
     Args:
         root: the folder torchvision downloads into (``~`` is expanded); the book uses
@@ -42,19 +40,38 @@ def oxford_pets_folder(root: str | Path) -> Path:
     """
     root = folder(root, "root")  # before the (slow) torchvision import and download
     out = root / "pets-catsdogs"
-    from torchvision.datasets import OxfordIIITPet
-
     for split, name in (("trainval", "train"), ("test", "valid")):
-        try:
-            ds = OxfordIIITPet(str(root), split=split, target_types="binary-category", download=True)
-        except Exception as exc:
-            raise RuntimeError(f"could not download Oxford-IIIT Pet into {root} ({exc}); with no "
-                               "internet, use any photo folder laid out as root/<class>/<image>") from exc
-        # _images and _bin_labels are torchvision's own lists (no public accessor gives the
-        # paths without decoding every photo); the test pins what this code expects of them
-        for path, label in zip(ds._images, ds._bin_labels, strict=True):
-            dest = out / name / ("cat", "dog")[label] / Path(path).name
+        _download(root, split)
+        for photo, species in _species(root / "oxford-iiit-pet", split):
+            dest = out / name / species / photo.name
             dest.parent.mkdir(parents=True, exist_ok=True)
             if not dest.exists():
-                os.symlink(Path(path).resolve(), dest)
+                os.symlink(photo.resolve(), dest)
     return out
+
+
+def _download(root: Path, split: str) -> None:
+    """Have torchvision download (or find already there) one split of Oxford-IIIT Pet."""
+    from torchvision.datasets import OxfordIIITPet
+
+    try:
+        OxfordIIITPet(str(root), split=split, download=True)
+    except Exception as exc:
+        raise RuntimeError(
+            f"could not download Oxford-IIIT Pet into {root} ({exc}); with no internet, use "
+            "any photo folder laid out as root/<class>/<image>") from exc
+
+
+def _species(base: Path, split: str) -> list[tuple[Path, str]]:
+    """Each photo of a split with its species, ``"cat"`` or ``"dog"``.
+
+    Read from the dataset's own list, ``annotations/<split>.txt``, whose lines are
+    ``<image> <breed id> <species> <breed number>`` with species 1 for a cat and 2 for a dog;
+    the photo is ``images/<image>.jpg``.
+    """
+    pairs = []
+    for line in (base / "annotations" / f"{split}.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            image, _, species, _ = line.split()
+            pairs.append((base / "images" / f"{image}.jpg", ("cat", "dog")[int(species) - 1]))
+    return pairs

@@ -12,19 +12,23 @@ from lecnotes.pets import oxford_pets_folder
 
 
 class FakePets:
-    """Plays torchvision's OxfordIIITPet: writes three photos per split and lists them as it does."""
+    """Plays torchvision's OxfordIIITPet: writes three photos per split and the split's list."""
 
     calls: list[str] = []
 
-    def __init__(self, root, split, target_types, download):
-        assert target_types == "binary-category" and download
+    def __init__(self, root, split, download):
+        assert download
         FakePets.calls.append(split)
-        folder = Path(root) / "oxford-iiit-pet" / "images"
-        folder.mkdir(parents=True, exist_ok=True)
-        self._images = [folder / f"{split}_{i}.jpg" for i in range(3)]
-        for path in self._images:
-            path.write_bytes(b"a photo")
-        self._bin_labels = [0, 1, 1]  # torchvision: 0 = cat, 1 = dog
+        base = Path(root) / "oxford-iiit-pet"
+        (base / "images").mkdir(parents=True, exist_ok=True)
+        (base / "annotations").mkdir(exist_ok=True)
+        names = [f"{split}_{i}" for i in range(3)]
+        for name in names:
+            (base / "images" / f"{name}.jpg").write_bytes(b"a photo")
+        # the dataset's columns: image, breed id, species (1 = cat, 2 = dog), breed number
+        lines = [f"{name} {7 + i} {species} {i + 1}"
+                 for i, (name, species) in enumerate(zip(names, (1, 2, 2), strict=True))]
+        (base / "annotations" / f"{split}.txt").write_text("\n".join(lines) + "\n")
 
 
 def test_pets_are_linked_as_train_and_valid_cats_and_dogs(tmp_path, monkeypatch):
