@@ -17,9 +17,10 @@ from ._checks import folder
 def oxford_pets_folder(root: str | Path) -> Path:
     """Fetch Oxford-IIIT Pet with torchvision and lay it out as cats versus dogs.
 
-    The lecture's task: the 37 breeds folded into their two species. The photos are linked,
-    not copied: ``trainval`` for training, ``test`` for validation. Needs internet the first
-    time (about 800 MB); after that the photos and the links already there are reused.
+    The lecture's task: the 37 breeds folded into their two species. The photos are
+    linked, not copied: ``trainval`` for training, ``test`` for validation. Needs
+    internet the first time (about 800 MB); after that the photos and the links
+    already there are reused.
 
     Args:
         root: the folder torchvision downloads into (``~`` is expanded); the book uses
@@ -51,27 +52,28 @@ def oxford_pets_folder(root: str | Path) -> Path:
 
 
 def _download(root: Path, split: str) -> None:
-    """Have torchvision download (or find already there) one split of Oxford-IIIT Pet."""
+    """Have torchvision download one split of Oxford-IIIT Pet (or find it there)."""
     from torchvision.datasets import OxfordIIITPet
 
     try:
         OxfordIIITPet(str(root), split=split, download=True)
     except Exception as exc:
         raise RuntimeError(
-            f"could not download Oxford-IIIT Pet into {root} ({exc}); with no internet, use "
-            "any photo folder laid out as root/<class>/<image>") from exc
+            f"could not download Oxford-IIIT Pet into {root} ({exc}); with no "
+            "internet, use any photo folder laid out as root/<class>/<image>") from exc
 
 
 def _species(base: Path, split: str) -> list[tuple[Path, str]]:
     """Each photo of a split with its species, ``"cat"`` or ``"dog"``.
 
     Read from the dataset's own list, ``annotations/<split>.txt``, whose lines are
-    ``<image> <breed id> <species> <breed number>`` with species 1 for a cat and 2 for a dog;
-    the photo is ``images/<image>.jpg``.
+    ``<image> <breed id> <species> <breed number>``, species 1 for a cat and 2 for
+    a dog; the photo is ``images/<image>.jpg``.
     """
     pairs = []
     for line in (base / "annotations" / f"{split}.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             image, _, species, _ = line.split()
-            pairs.append((base / "images" / f"{image}.jpg", ("cat", "dog")[int(species) - 1]))
+            photo = base / "images" / f"{image}.jpg"
+            pairs.append((photo, ("cat", "dog")[int(species) - 1]))
     return pairs

@@ -98,9 +98,9 @@ def _load(paths: list[Path], size: int) -> torch.Tensor:
                 kept.append(TF.pil_to_tensor(im))
         except Image.DecompressionBombError as exc:
             raise ValueError(
-                f"{p} is larger than PIL's safety limit for one image ({exc}). Shrink the "
-                "file, or, if you trust it, raise PIL.Image.MAX_IMAGE_PIXELS before calling "
-                "photo_task") from None
+                f"{p} is larger than PIL's safety limit for one image ({exc}). "
+                "Shrink the file, or, if you trust it, raise "
+                "PIL.Image.MAX_IMAGE_PIXELS before calling photo_task") from None
         except (OSError, UnidentifiedImageError, ValueError) as exc:
             # stacklevel: the warning points at the line that called photo_task
             warnings.warn(f"skipping {p}: it could not be decoded as an image ({exc})",
@@ -110,12 +110,15 @@ def _load(paths: list[Path], size: int) -> torch.Tensor:
     return torch.stack(kept)
 
 
-LAYOUT = "root/<class>/<image> or root/train/<class>/<image> with root/valid/<class>/<image>"
+LAYOUT = ("root/<class>/<image> or root/train/<class>/<image> with "
+          "root/valid/<class>/<image>")
 """The folder layouts :func:`photo_task` reads, as its messages name them."""
+Files = dict[str, dict[str, list[Path]]]
+"""Image files by split (``"train"``, ``"valid"``), then by class."""
 
 
-def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed: int = 0,
-               max_per_class: int | None = None) -> Task:
+def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2,
+               seed: int = 0, max_per_class: int | None = None) -> Task:
     """Read a photo folder into a :class:`~lecnotes.task.Task` of ``uint8 [N, 3, size, size]``.
 
     Images that fail to decode are skipped with a warning naming the file.
@@ -130,9 +133,9 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
     Raises:
         FileNotFoundError: ``root`` does not exist (NotADirectoryError: it is a file).
         TypeError: ``root`` is not a path.
-        ValueError: a wrong argument, fewer than 2 class folders, a class with no images (or
-            none that decodes) in a split, or a photo beyond PIL's size limit; the message
-            names it.
+        ValueError: a wrong argument, fewer than 2 class folders, a class with no
+            images (or none that decodes) in a split, or a photo beyond PIL's size
+            limit; the message names it.
 
     Example:
         >>> task = photo_task("data/dogscats", size=224)  # doctest: +SKIP
@@ -140,19 +143,21 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2, seed
         (torch.Size([3, 224, 224]), ('cats', 'dogs'))
     """
     root = _photo_folder(root)
-    size, valid_share, seed, max_per_class = _photo_args(size, valid_share, seed, max_per_class)
+    size, valid_share, seed, most = _photo_args(size, valid_share, seed, max_per_class)
     g = torch.Generator().manual_seed(seed)
     folders, files = _class_files(root, valid_share, g)
     classes, xs, ys = list(files["train"]), {}, {}
     for split in ("train", "valid"):
-        picked = [_at_most(files[split][c], max_per_class, g) for c in classes]
-        xs[split], ys[split] = _split_tensors(split, folders[split], classes, picked, size, root)
-    return Task(f"photos:{os.path.basename(root)}", xs["train"], ys["train"], xs["valid"],
-                ys["valid"], tuple(classes), ImageNetNormalize())  # type: ignore[arg-type]
+        picked = [_at_most(files[split][c], most, g) for c in classes]
+        xs[split], ys[split] = _split_tensors(split, folders[split], classes, picked,
+                                              size, root)
+    return Task(f"photos:{os.path.basename(root)}", xs["train"], ys["train"],
+                xs["valid"], ys["valid"], tuple(classes),
+                ImageNetNormalize())  # type: ignore[arg-type]
 
 
 def _photo_folder(root: object) -> Path:
-    """``root`` as a path to an existing folder, or the error that says what it is instead."""
+    """``root`` as the path of an existing folder, or an error saying what it is."""
     root = check_folder(root, "root")
     if not root.exists():
         raise FileNotFoundError(f"photo folder {root} does not exist")
@@ -164,39 +169,42 @@ def _photo_folder(root: object) -> Path:
 
 def _photo_args(size: object, valid_share: object, seed: object,
                 max_per_class: object) -> tuple[int, float, int, int | None]:
-    """:func:`photo_task`'s numeric arguments, checked and converted to Python numbers."""
+    """:func:`photo_task`'s numeric arguments, checked, as Python numbers."""
     size = int_at_least(size, "size", 8, "the photos' side in pixels")
     if size > MAX_SIZE:
-        raise ValueError(f"size must be at most {MAX_SIZE} (the photos' side in pixels; "
-                         f"ImageNet bodies take 224), got {size}")
+        raise ValueError(f"size must be at most {MAX_SIZE} (the photos' side in "
+                         f"pixels; ImageNet bodies take 224), got {size}")
     valid_share = share(valid_share, "valid_share",
                         "the share of each class held out for validation", zero=False)
-    max_per_class = positive_int(max_per_class, "max_per_class", none_means="all the images")
+    max_per_class = positive_int(max_per_class, "max_per_class",
+                                 none_means="all the images")
     return size, valid_share, check_seed(seed), max_per_class
 
 
-def _class_files(root: Path, valid_share: float, g: torch.Generator
-                 ) -> tuple[dict[str, Path], dict[str, dict[str, list[Path]]]]:
+def _class_files(root: Path, valid_share: float,
+                 g: torch.Generator) -> tuple[dict[str, Path], Files]:
     """Each split's folder, and its image files by class, in either layout.
 
     Raises:
         ValueError: fewer than 2 class folders.
     """
     if (root / "train").is_dir() and (root / "valid").is_dir():
-        folders, files = {"train": root / "train", "valid": root / "valid"}, _given_split(root)
+        folders = {"train": root / "train", "valid": root / "valid"}
+        files = _given_split(root)
     else:
-        folders, files = {"train": root, "valid": root}, _drawn_split(root, valid_share, g)
+        folders = {"train": root, "valid": root}
+        files = _drawn_split(root, valid_share, g)
     if len(files["train"]) < 2:
-        raise ValueError(f"{root} has {len(files['train'])} class folder(s); need at least 2, "
-                         f"laid out as {LAYOUT}")
+        raise ValueError(f"{root} has {len(files['train'])} class folder(s); need at "
+                         f"least 2, laid out as {LAYOUT}")
     return folders, files
 
 
-def _given_split(root: Path) -> dict[str, dict[str, list[Path]]]:
-    """The images of ``root/train/<class>`` and ``root/valid/<class>``, by split and class.
+def _given_split(root: Path) -> Files:
+    """The images of ``root/train/<class>`` and ``root/valid/<class>``.
 
-    The classes are the training folder's; a class folder only under ``valid`` is refused,
-    since that class would have no training images.
+    The classes are the training folder's; a class folder only under ``valid``
+    is refused, since that class would have no training images.
     """
     train, valid = root / "train", root / "valid"
     classes = [d.name for d in _class_dirs(train)]
@@ -210,13 +218,12 @@ def _given_split(root: Path) -> dict[str, dict[str, list[Path]]]:
             for s, f in (("train", train), ("valid", valid))}
 
 
-def _drawn_split(root: Path, valid_share: float, g: torch.Generator
-                 ) -> dict[str, dict[str, list[Path]]]:
-    """The images of each ``root/<class>``, ``valid_share`` of them drawn for validation.
+def _drawn_split(root: Path, valid_share: float, g: torch.Generator) -> Files:
+    """The images of each ``root/<class>``, ``valid_share`` of them drawn to validate.
 
     A class of one image keeps it for training; any larger class gives at least one.
     """
-    files: dict[str, dict[str, list[Path]]] = {"train": {}, "valid": {}}
+    files: Files = {"train": {}, "valid": {}}
     for c in (d.name for d in _class_dirs(root)):
         paths = _images_in(root / c)
         order = torch.randperm(len(paths), generator=g).tolist()
@@ -227,14 +234,16 @@ def _drawn_split(root: Path, valid_share: float, g: torch.Generator
 
 
 def _at_most(paths: list[Path], most: int | None, g: torch.Generator) -> list[Path]:
-    """``paths``, or ``most`` of them drawn with ``g`` (kept in order) when there are more."""
+    """``paths``, or ``most`` of them drawn with ``g`` (kept in order) if more."""
     if most is None or len(paths) <= most:
         return paths
-    return [paths[i] for i in torch.randperm(len(paths), generator=g)[:most].sort().values]
+    pick = torch.randperm(len(paths), generator=g)[:most].sort().values
+    return [paths[i] for i in pick]
 
 
-def _split_tensors(split: str, folder: Path, classes: list[str], files: list[list[Path]],
-                   size: int, root: Path) -> tuple[torch.Tensor, torch.Tensor]:
+def _split_tensors(split: str, folder: Path, classes: list[str],
+                   files: list[list[Path]], size: int,
+                   root: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """One split's images and labels, from each class's files in ``folder / class``.
 
     Raises:
@@ -243,15 +252,16 @@ def _split_tensors(split: str, folder: Path, classes: list[str], files: list[lis
     chunks, labels = [], []
     for label, (c, paths) in enumerate(zip(classes, files, strict=True)):
         if not paths:
-            raise ValueError(f"class {c!r} has no {split} images under {root} (expected "
-                             f"{LAYOUT}; extensions {', '.join(EXTENSIONS)})")
+            raise ValueError(f"class {c!r} has no {split} images under {root} "
+                             f"(expected {LAYOUT}; extensions {', '.join(EXTENSIONS)})")
         imgs = _load(paths, size)
         if len(imgs) == 0:
             raise ValueError(
-                f"none of the {len(paths)} {split} image(s) of class {c!r} in {folder / c} "
-                "could be decoded (each was skipped with a warning above), so the class "
-                f"would have no {split} images. Replace or remove the damaged files, or "
-                f"remove the folder {folder / c} to leave the class out.")
+                f"none of the {len(paths)} {split} image(s) of class {c!r} in "
+                f"{folder / c} could be decoded (each was skipped with a warning "
+                f"above), so the class would have no {split} images. Replace or "
+                f"remove the damaged files, or remove the folder {folder / c} to "
+                "leave the class out.")
         chunks.append(imgs)
         labels += [label] * len(imgs)
     return torch.cat(chunks), torch.tensor(labels, dtype=torch.long)

@@ -12,7 +12,7 @@ from lecnotes.pets import oxford_pets_folder
 
 
 class FakePets:
-    """Plays torchvision's OxfordIIITPet: writes three photos per split and the split's list."""
+    """Plays torchvision's OxfordIIITPet: writes a split's three photos and list."""
 
     calls: list[str] = []
 
@@ -25,9 +25,9 @@ class FakePets:
         names = [f"{split}_{i}" for i in range(3)]
         for name in names:
             (base / "images" / f"{name}.jpg").write_bytes(b"a photo")
-        # the dataset's columns: image, breed id, species (1 = cat, 2 = dog), breed number
-        lines = [f"{name} {7 + i} {species} {i + 1}"
-                 for i, (name, species) in enumerate(zip(names, (1, 2, 2), strict=True))]
+        # the dataset's columns: image, breed id, species (1 cat, 2 dog), breed number
+        species = (1, 2, 2)
+        lines = [f"{name} {7 + i} {species[i]} {i + 1}" for i, name in enumerate(names)]
         (base / "annotations" / f"{split}.txt").write_text("\n".join(lines) + "\n")
 
 
