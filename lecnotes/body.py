@@ -107,8 +107,14 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-_FIX = ("restore it from git (it ships with lecnotes), or re-run `python -m lecnotes.pretrain --body small` "
-        "(or `--body big`), which writes the weights and their recipe together")
+_FIX = ("restore it from git (it ships with lecnotes), or re-run "
+        "`python -m lecnotes.pretrain --body small` (or `--body big`), which writes "
+        "the weights and their recipe together")
+
+
+def _bad_recipe(path: Path, what: str) -> ValueError:
+    """The error for a recipe that ``what`` says is wrong, and the way to a good one."""
+    return ValueError(f"the weights recipe {path} {what}: {_FIX}")
 
 
 def recipe(path: str | Path | None = None) -> dict:
@@ -116,9 +122,6 @@ def recipe(path: str | Path | None = None) -> dict:
 
     Args:
         path: the JSON file; default :data:`RECIPE`, the shipped one (looked up when called).
-
-    Returns:
-        The recipe as a dict.
 
     Raises:
         FileNotFoundError: there is no such file.
@@ -137,11 +140,11 @@ def recipe(path: str | Path | None = None) -> dict:
     try:
         info = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"the weights recipe {path} is not valid JSON ({exc}); it may be truncated or "
-                         f"damaged: {_FIX}") from exc
+        raise _bad_recipe(path, f"is not valid JSON ({exc}); it may be truncated or "
+                          "damaged") from exc
     if not isinstance(info, dict):
-        raise ValueError(f"the weights recipe {path} holds a JSON {type(info).__name__}, not an object with "
-                         f"the keys 'sha256' and 'channels': {_FIX}")
+        raise _bad_recipe(path, f"holds a JSON {type(info).__name__}, not an object "
+                          "with the keys 'sha256' and 'channels'")
     return info
 
 
@@ -150,16 +153,17 @@ def _loading_recipe(path: Path) -> tuple[str, tuple[int, ...]]:
     info = recipe(path)
     missing = [k for k in ("sha256", "channels") if k not in info]
     if missing:
-        raise ValueError(f"the weights recipe {path} lacks {' and '.join(map(repr, missing))}, which loading "
-                         f"the weights needs: {_FIX}")
+        raise _bad_recipe(path, f"lacks {' and '.join(map(repr, missing))}, which "
+                          "loading the weights needs")
     digest, channels = info["sha256"], info["channels"]
-    if not isinstance(digest, str) or len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
-        raise ValueError(f"the weights recipe {path} gives 'sha256' as {digest!r}, not 64 lowercase hex "
-                         f"digits: {_FIX}")
+    hex_digits = set("0123456789abcdef")
+    if not isinstance(digest, str) or len(digest) != 64 or set(digest) - hex_digits:
+        raise _bad_recipe(path, f"gives 'sha256' as {digest!r}, not 64 lowercase hex "
+                          "digits")
     if not isinstance(channels, list) or not channels or \
             not all(is_positive_int(n) for n in channels):
-        raise ValueError(f"the weights recipe {path} gives 'channels' as {channels!r}, not a list of "
-                         f"positive integers (one per conv block): {_FIX}")
+        raise _bad_recipe(path, f"gives 'channels' as {channels!r}, not a list of "
+                          "positive integers (one per conv block)")
     return digest, tuple(channels)
 
 
@@ -183,58 +187,33 @@ def load_checkpoint(weights: str | Path, expected_sha256: str) -> dict[str, torc
 
 def pretrained_body(weights: str | Path | None = None,
                     recipe_path: str | Path | None = None) -> nn.Sequential:
-    """A pretrained body, frozen and in eval mode: the small one unless told otherwise.
+    """A pretrained body, frozen (no gradients) and in eval mode (stored BN statistics).
 
-    Frozen means ``requires_grad=False`` on every parameter, so no optimiser changes it;
-    eval mode means BatchNorm uses its stored statistics. Its parameters and buffers are
-    float32 whatever dtype the file stores (the big body's is float16); ``num_batches_tracked``
-    stays an integer.
+    Its parameters and buffers are float32 whatever the file stores (the big body's are
+    float16); ``num_batches_tracked`` stays an integer.
 
     Args:
-        weights: ``None`` or ``"small"`` for the shipped small body (:data:`WEIGHTS`, last block
-            512 channels, like resnet34's); ``"big"`` for the shipped big one (:data:`BIG_WEIGHTS`,
-            2048 channels, like resnet50's); or a ``state_dict`` file written by
-            :mod:`lecnotes.pretrain`. The shipped files are looked up when called, not when
-            imported.
+        weights: ``None`` or ``"small"`` for :data:`WEIGHTS` (512 channels, like
+            resnet34's); ``"big"`` for :data:`BIG_WEIGHTS` (2048, like resnet50's); or a
+            ``state_dict`` file written by :mod:`lecnotes.pretrain`.
         recipe_path: the JSON with the weights' sha256 and the body's channels; default the
-            ``.json`` beside ``weights`` (``small_body.json``, ``big_body.json`` for the
-            shipped bodies).
-
-    Returns:
-        The body, ``[N, 1, 28, 28]`` to ``[N, channels[-1], 3, 3]``, with the channels the
-        recipe gives.
+            ``.json`` beside ``weights``.
 
     Raises:
         FileNotFoundError: the weights or the recipe do not exist.
-        ValueError: ``weights`` is a bare word that is neither a shipped body's name nor a
-            file; the recipe is not valid JSON or lacks ``sha256`` or ``channels``; the
-            weights' sha256 is not the recipe's; or the weights do not fit the recipe's
-            channels. The message names the file.
+        ValueError: ``weights`` is a bare word that names no shipped body and no file,
+            or the recipe or the weights are wrong (the message names the file).
 
     Shape: ``[N, 1, 28, 28]`` to ``[N, 512, 3, 3]`` (small) or ``[N, 2048, 3, 3]`` (big).
 
     Example:
-        >>> body = pretrained_body()
-        >>> body(torch.zeros(1, 1, 28, 28)).shape
+        >>> pretrained_body()(torch.zeros(1, 1, 28, 28)).shape
         torch.Size([1, 512, 3, 3])
         >>> pretrained_body("big")(torch.zeros(1, 1, 28, 28)).shape
         torch.Size([1, 2048, 3, 3])
     """
-    name = "small" if weights is None else _body_name(weights)
-    if name is not None:
-        weights, default_recipe = shipped(name)
-    else:
-        weights = Path(weights)  # type: ignore[arg-type]
-        default_recipe = weights.with_suffix(".json")
-    if recipe_path is None:
-        recipe_path = default_recipe
-        if not Path(recipe_path).is_file():
-            raise FileNotFoundError(
-                f"there is no recipe {recipe_path} beside the weights {weights}: pretrained_body needs the "
-                "JSON that `python -m lecnotes.pretrain` writes next to the weights (their sha256 and the "
-                "body's channels). Put it there, or pass recipe_path= to name it."
-            )
-    digest, channels = _loading_recipe(Path(recipe_path))
+    weights, recipe_path = _weights_and_recipe(weights, recipe_path)
+    digest, channels = _loading_recipe(recipe_path)
     body = small_body(channels)
     state = load_checkpoint(weights, digest)
     for key, value in state.items():  # float16 on disk (the big body) is float32 in the body
@@ -242,11 +221,36 @@ def pretrained_body(weights: str | Path | None = None,
             state[key] = value.float()
     try:
         body.load_state_dict(state)
-    except RuntimeError as exc:  # the recipe's channels are not the weights' (or not all their keys)
-        first = str(exc).strip().splitlines()[1:2] or [str(exc)]
-        raise ValueError(f"the weights {weights} do not fit the channels {list(channels)} that the "
-                         f"recipe {recipe_path} gives ({first[0].strip()}): {_FIX}") from None
+    except RuntimeError as exc:  # the recipe's channels are not the weights'
+        first = (str(exc).strip().splitlines()[1:2] or [str(exc)])[0].strip()
+        raise ValueError(f"the weights {weights} do not fit the channels "
+                         f"{list(channels)} that the recipe {recipe_path} gives "
+                         f"({first}): {_FIX}") from None
     return freeze(body)
+
+
+def _weights_and_recipe(weights: str | Path | None,
+                        recipe_path: str | Path | None) -> tuple[Path, Path]:
+    """The weights file and its recipe that :func:`pretrained_body`'s arguments name.
+
+    The shipped files are looked up when called, not when imported. A recipe left out
+    is the ``.json`` beside the weights, which must then exist.
+    """
+    name = "small" if weights is None else _body_name(weights)
+    if name is not None:
+        weights, default_recipe = shipped(name)
+    else:
+        weights = Path(weights)  # type: ignore[arg-type]
+        default_recipe = weights.with_suffix(".json")
+    if recipe_path is not None:
+        return weights, Path(recipe_path)
+    if not default_recipe.is_file():
+        raise FileNotFoundError(
+            f"there is no recipe {default_recipe} beside the weights {weights}: "
+            "pretrained_body needs the JSON that `python -m lecnotes.pretrain` writes "
+            "next to the weights (their sha256 and the body's channels). Put it there, "
+            "or pass recipe_path= to name it.")
+    return weights, default_recipe
 
 
 def _body_name(weights: str | Path) -> str | None:
@@ -286,20 +290,17 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None,
     loads them from there afterwards.
 
     Args:
-        arch: a torchvision resnet, one of ``resnet18``, ``resnet34``, ``resnet50``,
-            ``resnet101``, ``resnet152``.
+        arch: one of :data:`RESNETS`.
         weights: torchvision's weights name (e.g. ``"IMAGENET1K_V1"``), or ``None`` for random
             weights (what works offline).
-        pretrained: ``True`` for the ImageNet weights the lecture used (:data:`IMAGENET_WEIGHTS`);
-            leave ``weights`` at ``None`` then.
+        pretrained: ``True`` for the ImageNet weights the lecture used
+            (:data:`IMAGENET_WEIGHTS`).
 
     Returns:
         The body (not frozen: :class:`~lecnotes.learner.Learner` freezes it).
 
     Raises:
-        ValueError: ``arch`` is not one of those resnets, ``weights`` none of torchvision's
-            names for its weights, ``pretrained`` is not a bool, or both ``weights`` and
-            ``pretrained=True`` are given.
+        ValueError: a wrong argument, or both ``weights`` and ``pretrained=True``.
         RuntimeError: the weights are not on disk and cannot be downloaded; the message names
             the file and the folder to put it in.
 
@@ -311,19 +312,8 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None,
     """
     import torchvision
 
-    allowed = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
-    if arch not in allowed:
-        raise ValueError(f"arch must be one of {', '.join(allowed)}; got {arch!r}")
-    if flag(pretrained, "pretrained", "load the ImageNet weights"):
-        if weights is not None:
-            raise ValueError(f"give weights= or pretrained=True, not both: got weights={weights!r} and "
-                             f"pretrained=True (which means weights={IMAGENET_WEIGHTS!r})")
-        weights = IMAGENET_WEIGHTS
+    weights = _resnet_weights(arch, weights, pretrained)
     builder = getattr(torchvision.models, arch)
-    known = [w.name for w in torchvision.models.get_model_weights(builder)]
-    if weights is not None and getattr(weights, "name", weights) not in known:
-        raise ValueError(f"weights must be None (random weights) or one of torchvision's names for "
-                         f"{arch}'s weights, {', '.join(map(repr, known))}; got {weights!r}")
     try:
         model = builder(weights=weights)
     except (OSError, RuntimeError) as exc:  # URLError is an OSError
@@ -333,7 +323,31 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None,
         folder = Path(torch.hub.get_dir()) / "checkpoints"
         raise RuntimeError(
             f"could not get the ImageNet weights of {arch} ({exc}). Download {url} "
-            f"on a machine with internet and put it at {folder / Path(url).name}; torchvision will "
-            "then load it from there."
-        ) from exc
+            f"on a machine with internet and put it at {folder / Path(url).name}; "
+            "torchvision will then load it from there.") from exc
     return nn.Sequential(*list(model.children())[:-2])
+
+
+RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+"""The torchvision resnets :func:`resnet_body` cuts."""
+
+
+def _resnet_weights(arch: str, weights: str | None, pretrained: bool) -> str | None:
+    """The torchvision weights :func:`resnet_body`'s arguments name, or ``None``."""
+    import torchvision
+
+    if arch not in RESNETS:
+        raise ValueError(f"arch must be one of {', '.join(RESNETS)}; got {arch!r}")
+    if flag(pretrained, "pretrained", "load the ImageNet weights"):
+        if weights is not None:
+            raise ValueError(f"give weights= or pretrained=True, not both: got "
+                             f"weights={weights!r} and pretrained=True (which means "
+                             f"weights={IMAGENET_WEIGHTS!r})")
+        weights = IMAGENET_WEIGHTS
+    builder = getattr(torchvision.models, arch)
+    known = [w.name for w in torchvision.models.get_model_weights(builder)]
+    if weights is not None and getattr(weights, "name", weights) not in known:
+        raise ValueError(f"weights must be None (random weights) or one of "
+                         f"torchvision's names for {arch}'s weights, "
+                         f"{', '.join(map(repr, known))}; got {weights!r}")
+    return weights
