@@ -54,33 +54,33 @@ def default_threads() -> int:
         return THREADS
     # isascii: str.isdigit is also true for '²' and other digits int() does not read
     if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_THREADS:
-        raise ValueError(f"LECNOTES_THREADS must be a positive integer up to {MAX_THREADS} (torch's "
-                         f"CPU thread count), got {value!r}: set it to 1, 2, ... or unset it for the "
-                         f"default {THREADS}")
+        raise _bad_threads("LECNOTES_THREADS", repr(value),
+                           f"set it to 1, 2, ... or unset it for the default {THREADS}")
     return int(value)
+
+
+def _bad_threads(name: str, got: str, fix: str) -> ValueError:
+    """The error for a thread count outside 1 to :data:`MAX_THREADS`, with ``fix``."""
+    return ValueError(f"{name} must be a positive integer up to {MAX_THREADS} "
+                      f"(torch's CPU thread count), got {got}: {fix}")
 
 
 def setup(seed: int = 0, threads: int | None = None) -> None:
     """Seed Python's and torch's generators, fix torch's thread count, use deterministic algorithms.
 
-    ``torch.manual_seed`` seeds the CPU and every GPU (it calls ``torch.cuda.manual_seed_all``
-    itself, lazily if CUDA has not started yet), so no separate CUDA seeding is needed.
+    ``torch.manual_seed`` seeds the CPU and every GPU (lazily if CUDA is not started).
 
     Args:
-        seed: the seed for Python's ``random`` and for torch on every device: an integer
-            (Python's or numpy's).
-        threads: torch's CPU thread count; default :func:`default_threads` (``$LECNOTES_THREADS``
-            or :data:`THREADS`).
+        seed: the seed for Python's ``random`` and for torch on every device.
+        threads: torch's CPU thread count; default :func:`default_threads`.
 
     Raises:
-        ValueError: ``seed`` is not an integer, or ``threads`` (or ``$LECNOTES_THREADS``) not a
-            positive one.
+        ValueError: ``seed`` is not an integer, or ``threads`` (or
+            ``$LECNOTES_THREADS``) not a positive one.
 
     Warns:
-        UserWarning: CUDA had already started while ``CUBLAS_WORKSPACE_CONFIG`` was unset, so
-            setting it now may come too late for cuBLAS; deterministic GPU matrix products can
-            then fail. Call ``setup()`` before any CUDA work, or set the variable before Python
-            starts.
+        UserWarning: CUDA started before ``CUBLAS_WORKSPACE_CONFIG`` was set, so
+            cuBLAS may ignore it and deterministic GPU matrix products can fail.
 
     Example:
         >>> setup(seed=0, threads=2)
@@ -88,23 +88,8 @@ def setup(seed: int = 0, threads: int | None = None) -> None:
         2
     """
     seed = check_seed(seed)
-    threads = default_threads() if threads is None else \
-        positive_int(threads, "threads", "torch's CPU thread count")  # type: ignore[assignment]
-    if threads > MAX_THREADS:  # type: ignore[operator]
-        raise ValueError(f"threads must be a positive integer up to {MAX_THREADS} (torch's CPU thread "
-                         f"count), got "
-                         f"{threads}: use the number of cores, or leave it out for the default")
-    was_set = "CUBLAS_WORKSPACE_CONFIG" in os.environ
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG)  # before CUDA starts
-    if not was_set and torch.cuda.is_initialized():
-        warnings.warn(
-            "CUDA had already started when setup() set CUBLAS_WORKSPACE_CONFIG="
-            f"{CUBLAS_WORKSPACE_CONFIG}, which cuBLAS may then ignore: with deterministic algorithms "
-            "on, GPU matrix products can fail or differ between runs. Call setup() first, before "
-            "anything uses the GPU (restart the kernel), or set CUBLAS_WORKSPACE_CONFIG="
-            f"{CUBLAS_WORKSPACE_CONFIG} in the environment before starting Python.",
-            stacklevel=2,
-        )
+    threads = default_threads() if threads is None else _threads(threads)
+    _fix_cublas_workspace()
     random.seed(seed)
     torch.manual_seed(seed)  # seeds every CUDA device too (torch.cuda.manual_seed_all)
     torch.set_num_threads(threads)
@@ -113,6 +98,32 @@ def setup(seed: int = 0, threads: int | None = None) -> None:
     except RuntimeError:  # only allowed before the first parallel work; later calls are fine
         pass
     deterministic_algorithms()
+
+
+def _threads(threads: object) -> int:
+    """``threads`` as an ``int`` if it is from 1 to :data:`MAX_THREADS`."""
+    count: int = positive_int(threads, "threads",
+                              "torch's CPU thread count")  # type: ignore[assignment]
+    if count > MAX_THREADS:
+        raise _bad_threads("threads", str(count), "use the number of cores, or leave "
+                           "it out for the default")
+    return count
+
+
+def _fix_cublas_workspace() -> None:
+    """Set ``CUBLAS_WORKSPACE_CONFIG`` unless it is set; warn if CUDA started before."""
+    was_set = "CUBLAS_WORKSPACE_CONFIG" in os.environ
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG)
+    if not was_set and torch.cuda.is_initialized():
+        warnings.warn(
+            "CUDA had already started when setup() set CUBLAS_WORKSPACE_CONFIG="
+            f"{CUBLAS_WORKSPACE_CONFIG}, which cuBLAS may then ignore: with "
+            "deterministic algorithms on, GPU matrix products can fail or differ "
+            "between runs. Call setup() first, before anything uses the GPU (restart "
+            f"the kernel), or set CUBLAS_WORKSPACE_CONFIG={CUBLAS_WORKSPACE_CONFIG} in "
+            "the environment before starting Python.",
+            stacklevel=3,  # the line that called setup()
+        )
 
 
 def deterministic_algorithms() -> None:
