@@ -70,53 +70,54 @@ def custom_head(n_features: int, n_classes: int, xtra_fc: Sequence[int] | None =
     """Build fastai 0.7's head for a pretrained body.
 
     Args:
-        n_features: numbers per image coming out of the body and concat pooling (1024 for a
-            512-channel body).
+        n_features: numbers per image coming out of the body and concat pooling (1024
+            for a 512-channel body).
         n_classes: number of classes; the last Linear layer has this many outputs.
-        xtra_fc: sizes of the extra linear layers between the features and the final layer
-            ("extra fully connected"). ``None`` means the default ``[512]``; ``[]`` keeps only
-            the final layer, which is always there.
-        ps: dropout probability for each linear layer, i.e. the share of that layer's inputs
-            zeroed at random in each mini-batch while training. ``None``: 0.25 for each extra
-            layer and 0.5 for the last; a number: the same p everywhere; a list or tuple: one p
-            per layer (``len(xtra_fc) + 1`` of them). A p of 0 leaves that Dropout out.
-
-    Returns:
-        ``nn.Sequential``: per layer BatchNorm1d, Dropout (when p > 0), Linear, then ReLU
-        (extra layers) or LogSoftmax (last layer).
+        xtra_fc: sizes of the extra linear layers before the final one ("extra fully
+            connected"). ``None`` means the default ``[512]``; ``[]`` keeps only the
+            final layer.
+        ps: dropout probability for each linear layer, as :func:`resolve_ps` reads it:
+            the share of that layer's inputs zeroed at random in each mini-batch while
+            training. A p of 0 leaves that Dropout out.
 
     Shape: ``[N, n_features]`` to ``[N, n_classes]`` log-probabilities.
 
     Raises:
-        ValueError: a size that is not a positive integer, a p outside [0, 1), or a ``ps``
-            list of the wrong length. The message names the argument.
+        ValueError: a size that is not a positive integer, a p outside [0, 1), or a
+            ``ps`` list of the wrong length. The message names the argument.
 
     Example:
         >>> head = custom_head(1024, 5)
         >>> [type(m).__name__ for m in head]
         ['BatchNorm1d', 'Dropout', 'Linear', 'ReLU', 'BatchNorm1d', 'Dropout', 'Linear', 'LogSoftmax']
     """
-    n_features = _size(n_features, "n_features")
-    n_classes = _size(n_classes, "n_classes")
-    if n_classes < 2:
-        raise ValueError(f"n_classes must be at least 2, got {n_classes}: with one class every "
-                         "prediction is right, so the head learns nothing (loss 0, accuracy 1)")
-    if xtra_fc is None:
-        xtra_fc = [512]
-    if not isinstance(xtra_fc, (list, tuple)):
-        raise ValueError(f"xtra_fc must be a list of layer sizes (possibly empty), got {xtra_fc!r}")
-    sizes = [_size(n, f"xtra_fc[{i}]") for i, n in enumerate(xtra_fc)]
-    probs = resolve_ps(ps, sizes)
-    dims = [n_features, *sizes, n_classes]
+    dims = _layer_sizes(n_features, n_classes, xtra_fc)
     layers: list[nn.Module] = []
-    for i, p in enumerate(probs):
-        last = i == len(probs) - 1
+    for i, p in enumerate(resolve_ps(ps, dims[1:-1])):
         layers.append(nn.BatchNorm1d(dims[i]))
         if p > 0:
             layers.append(nn.Dropout(p))
         layers.append(nn.Linear(dims[i], dims[i + 1]))
+        last = i == len(dims) - 2
         layers.append(nn.LogSoftmax(dim=1) if last else nn.ReLU(inplace=True))
     return nn.Sequential(*layers)
+
+
+def _layer_sizes(n_features: object, n_classes: object, xtra_fc: object) -> list[int]:
+    """The head's sizes, checked: ``[n_features, *xtra_fc, n_classes]``."""
+    n_features = _size(n_features, "n_features")
+    n_classes = _size(n_classes, "n_classes")
+    if n_classes < 2:
+        raise ValueError(f"n_classes must be at least 2, got {n_classes}: with one "
+                         "class every prediction is right, so the head learns nothing "
+                         "(loss 0, accuracy 1)")
+    if xtra_fc is None:
+        xtra_fc = [512]
+    if not isinstance(xtra_fc, (list, tuple)):
+        raise ValueError(f"xtra_fc must be a list of layer sizes (possibly empty), got "
+                         f"{xtra_fc!r}")
+    return [n_features, *(_size(n, f"xtra_fc[{i}]") for i, n in enumerate(xtra_fc)),
+            n_classes]
 
 
 def n_params(module: nn.Module, trainable_only: bool = False) -> int:
