@@ -116,6 +116,19 @@ def difference(a: torch.Tensor, b: torch.Tensor) -> Difference:
                       float(standard_error((a - b).mean(0))))
 
 
+def compare(result, i: int, j: int, at: str = "final", split: str = "valid") -> Difference:
+    """Setting ``i`` of a sweep against setting ``j``, every seed scored on the same images.
+
+    Args:
+        result: a :class:`~lecnotes.sweep.Sweep` (anything with its ``per_image``).
+        i, j: indices into its settings; the difference is ``i``'s loss minus ``j``'s.
+        at: ``"best"`` (each head at its epoch of lowest validation loss) or ``"final"``.
+        split: the images to score on, ``"valid"`` or ``"test"``.
+    """
+    loss, _ = result.per_image(split, rows=[i, j], at=at)
+    return difference(loss[0], loss[1])
+
+
 def sweep_table(result, labels: Sequence[str] | None = None, name: str = "ps") -> str:
     """A Markdown table of a :class:`~lecnotes.sweep.Sweep`: one row per setting, each cell a
     :func:`spread` over the seeds.

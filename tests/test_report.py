@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lecnotes import report
-from lecnotes.report import difference, spread, standard_error, sweep_table
+from lecnotes.report import compare, difference, spread, standard_error, sweep_table
 
 
 def test_spread_gives_the_mean_then_the_smallest_and_largest_run():
@@ -52,6 +52,21 @@ def test_a_difference_is_clear_only_beyond_the_seed_spread_and_twice_the_noise()
     assert not small.clear and "not a difference" in small.verdict
     noisy = difference(base + torch.tensor([0.3, -0.1, 0.3, -0.1]), base)  # mean 0.1, noisy images
     assert noisy.mean == pytest.approx(0.1) and not noisy.clear
+
+
+def test_compare_scores_setting_i_against_j_on_the_same_images_at_the_asked_epoch():
+    class Result:
+        def per_image(self, split, rows, at):
+            self.asked = (split, rows, at)
+            loss = torch.tensor([[[0.5, 0.7], [0.6, 0.8]], [[0.2, 0.4], [0.3, 0.5]]])
+            return loss[rows], None
+
+    result = Result()
+    d = compare(result, 0, 1, "best")
+    assert result.asked == ("valid", [0, 1], "best")
+    assert d.mean == pytest.approx(0.3) and d.noise == pytest.approx(0.0, abs=1e-6)
+    assert compare(result, 1, 0, split="test").mean == pytest.approx(-0.3)
+    assert result.asked == ("test", [1, 0], "final")
 
 
 def test_difference_names_mismatched_shapes():
