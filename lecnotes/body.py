@@ -204,8 +204,6 @@ def pretrained_body(weights: str | Path | None = None,
         ValueError: ``weights`` is a bare word that names no shipped body and no file,
             or the recipe or the weights are wrong (the message names the file).
 
-    Shape: ``[N, 1, 28, 28]`` to ``[N, 512, 3, 3]`` (small) or ``[N, 2048, 3, 3]`` (big).
-
     Example:
         >>> pretrained_body()(torch.zeros(1, 1, 28, 28)).shape
         torch.Size([1, 512, 3, 3])
@@ -215,10 +213,8 @@ def pretrained_body(weights: str | Path | None = None,
     weights, recipe_path = _weights_and_recipe(weights, recipe_path)
     digest, channels = _loading_recipe(recipe_path)
     body = small_body(channels)
-    state = load_checkpoint(weights, digest)
-    for key, value in state.items():  # float16 on disk (the big body) is float32 in the body
-        if value.is_floating_point():
-            state[key] = value.float()
+    state = {k: v.float() if v.is_floating_point() else v  # the big body's float16
+             for k, v in load_checkpoint(weights, digest).items()}
     try:
         body.load_state_dict(state)
     except RuntimeError as exc:  # the recipe's channels are not the weights'
@@ -286,8 +282,8 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None,
                 pretrained: bool = False) -> nn.Sequential:
     """A torchvision resnet cut before its pooling and fc layers, as fastai 0.7 cut it.
 
-    torchvision downloads weights on first use into ``torch.hub.get_dir()/checkpoints`` and
-    loads them from there afterwards.
+    Not frozen: :class:`~lecnotes.learner.Learner` freezes it. torchvision downloads the
+    weights once, into ``torch.hub.get_dir()/checkpoints``.
 
     Args:
         arch: one of :data:`RESNETS`.
@@ -296,13 +292,9 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None,
         pretrained: ``True`` for the ImageNet weights the lecture used
             (:data:`IMAGENET_WEIGHTS`).
 
-    Returns:
-        The body (not frozen: :class:`~lecnotes.learner.Learner` freezes it).
-
     Raises:
         ValueError: a wrong argument, or both ``weights`` and ``pretrained=True``.
-        RuntimeError: the weights are not on disk and cannot be downloaded; the message names
-            the file and the folder to put it in.
+        RuntimeError: the weights cannot be downloaded; the message says where to put them.
 
     Shape: ``[N, 3, H, W]`` to ``[N, 512, H/32, W/32]`` (2048 channels for resnet50 and up).
 
