@@ -289,12 +289,11 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None,
         arch: one of :data:`RESNETS`.
         weights: torchvision's weights name (e.g. ``"IMAGENET1K_V1"``), or ``None`` for random
             weights (what works offline).
-        pretrained: ``True`` for the ImageNet weights the lecture used
-            (:data:`IMAGENET_WEIGHTS`).
+        pretrained: ``True`` for the lecture's ImageNet weights, :data:`IMAGENET_WEIGHTS`.
 
     Raises:
         ValueError: a wrong argument, or both ``weights`` and ``pretrained=True``.
-        RuntimeError: the weights cannot be downloaded; the message says where to put them.
+        RuntimeError: no download; the message says where to put the weights.
 
     Shape: ``[N, 3, H, W]`` to ``[N, 512, H/32, W/32]`` (2048 channels for resnet50 and up).
 
