@@ -289,7 +289,7 @@ def resnet_body(arch: str = "resnet34", weights: str | None = None,
         arch: one of :data:`RESNETS`.
         weights: torchvision's weights name (e.g. ``"IMAGENET1K_V1"``), or ``None`` for random
             weights (what works offline).
-        pretrained: ``True`` for the lecture's ImageNet weights, :data:`IMAGENET_WEIGHTS`.
+        pretrained: ``True`` for :data:`IMAGENET_WEIGHTS`, the lecture's weights.
 
     Raises:
         ValueError: a wrong argument, or both ``weights`` and ``pretrained=True``.
