@@ -78,6 +78,28 @@ def _finite_float(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _must_be(name: str, allowed: str, value: object, then: str = "") -> ValueError:
+    """The error every check raises: ``<name> must be <allowed>, got <value>``."""
+    return ValueError(f"{name} must be {allowed}, got {value!r}{then}")
+
+
+def _int_from(value: object, name: str, allowed: str, low: int,
+              high: float = math.inf) -> int:
+    """``value`` as an ``int`` if it is an integer from ``low`` to ``high``."""
+    if is_int(value) and low <= value <= high:  # type: ignore[operator]
+        return int(value)  # type: ignore[arg-type]
+    raise _must_be(name, allowed, value)
+
+
+def _number_where(value: object, name: str, allowed: str, holds,
+                  then: str = "") -> float:
+    """``value`` as a finite ``float`` if ``holds(value)``, else the error naming it."""
+    number = _finite_float(value)
+    if number is None or not holds(number):
+        raise _must_be(name, allowed, value, then)
+    return number
+
+
 def positive_int(value: object, name: str, meaning: str | None = None,
                  none_means: str | None = None) -> int | None:
     """``value`` as an ``int`` if it is an integer of at least 1, else a ValueError naming ``name``.
@@ -100,11 +122,9 @@ def positive_int(value: object, name: str, meaning: str | None = None,
     """
     if value is None and none_means is not None:
         return None
-    if is_positive_int(value):
-        return int(value)  # type: ignore[arg-type]
-    allowed = "a positive integer" + (f" or None ({none_means})" if none_means is not None else "")
-    allowed += f" ({meaning})" if meaning else ""
-    raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    allowed = "a positive integer"
+    allowed += f" or None ({none_means})" if none_means is not None else ""
+    return _int_from(value, name, allowed + (f" ({meaning})" if meaning else ""), 1)
 
 
 def int_at_least(value: object, name: str, minimum: int, meaning: str) -> int:
@@ -116,9 +136,7 @@ def int_at_least(value: object, name: str, minimum: int, meaning: str) -> int:
         ...
         ValueError: size must be an integer >= 8 (the photos' side in pixels), got 0
     """
-    if is_int(value) and value >= minimum:  # type: ignore[operator]
-        return int(value)  # type: ignore[arg-type]
-    raise ValueError(f"{name} must be an integer >= {minimum} ({meaning}), got {value!r}")
+    return _int_from(value, name, f"an integer >= {minimum} ({meaning})", minimum)
 
 
 def batch_size(value: object, name: str = "bs") -> int:
@@ -156,11 +174,9 @@ def share(value: object, name: str, meaning: str, zero: bool = True) -> float:
         ...
         ValueError: valid_share must be a number with 0 < p < 1 (the share of each class held out ...), got 0
     """
-    number = _finite_float(value)
-    if number is None or not (0 <= number if zero else 0 < number) or not number < 1:
-        raise ValueError(f"{name} must be a number with 0 {'<=' if zero else '<'} p < 1 ({meaning}), "
-                         f"got {value!r}")
-    return number
+    allowed = f"a number with 0 {'<=' if zero else '<'} p < 1 ({meaning})"
+    return _number_where(value, name, allowed,
+                         lambda p: (0 <= p if zero else 0 < p) and p < 1)
 
 
 def probability(value: object, name: str) -> float:
@@ -198,10 +214,7 @@ def positive_number(value: object, name: str, meaning: str) -> float:
         >>> positive_number(np.float32(0.5), "lr", "the learning rate")
         0.5
     """
-    number = _finite_float(value)
-    if number is None or number <= 0:
-        raise ValueError(f"{name} must be a positive number ({meaning}), got {value!r}")
-    return number
+    return _number_where(value, name, f"a positive number ({meaning})", lambda x: x > 0)
 
 
 def non_negative_number(value: object, name: str, meaning: str) -> float:
@@ -211,11 +224,8 @@ def non_negative_number(value: object, name: str, meaning: str) -> float:
         >>> non_negative_number(0, "wd", "the weight decay")
         0.0
     """
-    number = _finite_float(value)
-    if number is None or number < 0:
-        raise ValueError(f"{name} must be a finite number >= 0 ({meaning}), got {value!r}; "
-                         f"0 turns it off")
-    return number
+    return _number_where(value, name, f"a finite number >= 0 ({meaning})",
+                         lambda x: x >= 0, "; 0 turns it off")
 
 
 def seed(value: object, name: str = "seed") -> int:
@@ -229,10 +239,8 @@ def seed(value: object, name: str = "seed") -> int:
         ...
         ValueError: seed must be an integer from 0 to 2**63 - 1 (for example seed=0), got 1.5
     """
-    if is_int(value) and SEED_MIN <= value <= SEED_MAX:  # type: ignore[operator]
-        return int(value)  # type: ignore[arg-type]
-    raise ValueError(f"{name} must be an integer from 0 to 2**63 - 1 (for example {name}=0), "
-                     f"got {value!r}")
+    allowed = f"an integer from 0 to 2**63 - 1 (for example {name}=0)"
+    return _int_from(value, name, allowed, SEED_MIN, SEED_MAX)
 
 
 def flag(value: object, name: str, meaning: str) -> bool:
@@ -244,7 +252,7 @@ def flag(value: object, name: str, meaning: str) -> bool:
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise ValueError(f"{name} must be True or False ({meaning}), got {value!r}")
+    raise _must_be(name, f"True or False ({meaning})", value)
 
 
 def a_list(value: object, name: str, meaning: str) -> list:
