@@ -70,10 +70,7 @@ def _species(base: Path, split: str) -> list[tuple[Path, str]]:
     ``<image> <breed id> <species> <breed number>``, species 1 for a cat and 2 for
     a dog; the photo is ``images/<image>.jpg``.
     """
-    pairs = []
-    for line in (base / "annotations" / f"{split}.txt").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            image, _, species, _ = line.split()
-            photo = base / "images" / f"{image}.jpg"
-            pairs.append((photo, ("cat", "dog")[int(species) - 1]))
-    return pairs
+    lines = (base / "annotations" / f"{split}.txt").read_text().splitlines()
+    rows = [line.split() for line in lines if line.strip() and not line.startswith("#")]
+    return [(base / "images" / f"{r[0]}.jpg", ("cat", "dog")[int(r[2]) - 1])
+            for r in rows]

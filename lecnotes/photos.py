@@ -85,7 +85,7 @@ def _rgb(im):
     return im.convert("RGB")
 
 
-def _load(paths: list[Path], size: int) -> torch.Tensor:
+def _load(paths: list[Path], size: int) -> list[torch.Tensor]:
     """Decode, resize the short side to ``size`` and centre-crop; skip files that fail."""
     from PIL import Image, UnidentifiedImageError
     from torchvision.transforms import functional as TF
@@ -105,9 +105,7 @@ def _load(paths: list[Path], size: int) -> torch.Tensor:
             # stacklevel: the warning points at the line that called photo_task
             warnings.warn(f"skipping {p}: it could not be decoded as an image ({exc})",
                           stacklevel=4)
-    if not kept:
-        return torch.empty(0, 3, size, size, dtype=torch.uint8)
-    return torch.stack(kept)
+    return kept
 
 
 LAYOUT = ("root/<class>/<image> or root/train/<class>/<image> with "
@@ -255,13 +253,13 @@ def _split_tensors(split: str, folder: Path, classes: list[str],
             raise ValueError(f"class {c!r} has no {split} images under {root} "
                              f"(expected {LAYOUT}; extensions {', '.join(EXTENSIONS)})")
         imgs = _load(paths, size)
-        if len(imgs) == 0:
+        if not imgs:
             raise ValueError(
                 f"none of the {len(paths)} {split} image(s) of class {c!r} in "
                 f"{folder / c} could be decoded (each was skipped with a warning "
                 f"above), so the class would have no {split} images. Replace or "
                 f"remove the damaged files, or remove the folder {folder / c} to "
                 "leave the class out.")
-        chunks.append(imgs)
+        chunks += imgs
         labels += [label] * len(imgs)
-    return torch.cat(chunks), torch.tensor(labels, dtype=torch.long)
+    return torch.stack(chunks), torch.tensor(labels, dtype=torch.long)
