@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._checks import is_number
+
 PREFIX = "application/papermill.record/"
 """The MIME-type prefix of a hidden glue record (myst-nb's and papermill's convention)."""
 
@@ -87,7 +89,7 @@ def formatted(value: Any, fmt: str, name: str = "value") -> str:
     """
     if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
         value = value.item()  # a numpy scalar or a 0-d tensor
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         raise TypeError(f"glue {name!r}: fmt {fmt!r} formats a number, got {value!r}")
     if not isinstance(fmt, str) or not fmt:
         raise ValueError(f"glue {name!r}: fmt must be a format spec such as '.3f', got {fmt!r}")

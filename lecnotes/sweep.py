@@ -177,7 +177,7 @@ class _Stacked(nn.Module):
         self.p = torch.tensor(ps, dtype=torch.float32)  # [G, layers]
         self.eps, self.momentum = bns[0][0].eps, bns[0][0].momentum
 
-    def forward_train(self, x: torch.Tensor, generators: Sequence[torch.Generator]) -> torch.Tensor:
+    def forward_train(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` [G, B, F] -> log-probabilities [G, B, C], updating the running statistics."""
         for i in range(self.n_layers):
             mean, var = x.mean(1), x.var(1, unbiased=False)
@@ -188,7 +188,7 @@ class _Stacked(nn.Module):
                 running_var.lerp_(var * n / (n - 1), self.momentum)
             x = (x - mean[:, None]) / torch.sqrt(var[:, None] + self.eps)
             x = x * self.gamma[i][:, None] + self.beta[i][:, None]
-            masks = self.draw_masks(x.shape[1:], i, generators)
+            masks = self.draw_masks(x.shape[1:], i)
             if masks is not None:
                 x = x * masks
             x = torch.baddbmm(self.bias[i][:, None], x, self.weight[i])
@@ -196,19 +196,18 @@ class _Stacked(nn.Module):
                 x = F.relu(x)
         return F.log_softmax(x, dim=-1)
 
-    def draw_masks(self, shape: tuple[int, int], layer: int,
-                   generators: Sequence[torch.Generator]) -> torch.Tensor | None:
+    def draw_masks(self, shape: tuple[int, int], layer: int) -> torch.Tensor | None:
         """Each head's dropout mask for one layer, scaled by 1/(1-p): ``[G, *shape]``, or None.
 
-        Head g draws from ``generators[g]`` exactly what ``nn.Dropout(p)`` draws on the
-        CPU (a Bernoulli(1 - p) tensor, divided by 1 - p), and draws nothing where its p
-        is 0, where :func:`~lecnotes.head.custom_head` puts no Dropout.
+        Head g draws from its generator ``self.masks[g]`` exactly what ``nn.Dropout(p)``
+        draws on the CPU (a Bernoulli(1 - p) tensor, divided by 1 - p), and draws nothing
+        where its p is 0, where :func:`~lecnotes.head.custom_head` puts no Dropout.
         """
         ps = self.p[:, layer]
         if not bool((ps > 0).any()):
             return None
         masks = torch.empty(len(ps), *shape)  # one buffer, filled in place: no allocation per head
-        jobs = list(zip(masks, ps.tolist(), generators, strict=True))
+        jobs = list(zip(masks, ps.tolist(), self.masks, strict=True))
         # Torch draws a Bernoulli mask on the CPU serially, from one generator: the heads' masks
         # are drawn side by side, one share of the heads per thread. Each head keeps its own
         # generator, so which thread draws it changes nothing.
@@ -391,7 +390,7 @@ def _train_epoch(model: _Stacked, opt: torch.optim.Optimizer, x: torch.Tensor,
         idx = orders[:, i : i + bs]
         if idx.shape[1] == 1 and n > 1:
             continue  # BatchNorm cannot train on a batch of one (as in Learner.fit)
-        out = model.forward_train(x[idx], model.masks)
+        out = model.forward_train(x[idx])
         target = y[idx]
         losses = -out.gather(2, target[..., None]).squeeze(2).mean(1)  # [G]
         opt.zero_grad()
