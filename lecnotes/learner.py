@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -49,6 +50,9 @@ from .precompute import cached_activations
 from .precompute import compute_activations as _body_activations
 from .repro import isolated_rng
 from .task import Task
+
+CURVES = ("train_loss", "train_acc", "valid_loss", "valid_acc", "train_loss_eval", "train_acc_eval")
+"""The curves of a :class:`History` (and of a :class:`~lecnotes.sweep.Sweep`), by name."""
 
 
 @dataclass
@@ -89,13 +93,8 @@ class History:
             >>> len(h), h.valid_acc, h.train_acc_eval
             (1, [0.7], [])
         """
-        self.train_loss.append(train[0])
-        self.train_acc.append(train[1])
-        self.valid_loss.append(valid[0])
-        self.valid_acc.append(valid[1])
-        if train_eval is not None:
-            self.train_loss_eval.append(train_eval[0])
-            self.train_acc_eval.append(train_eval[1])
+        for name, value in zip(CURVES, (*train, *valid, *(train_eval or ())), strict=False):
+            getattr(self, name).append(value)
 
     def table(self, digits: int = 3) -> str:
         """The history as a fixed-width text table, rounded to ``digits`` (an integer >= 0)."""
@@ -109,13 +108,10 @@ class History:
 
 
 def _show_progress(progress: bool | None) -> bool:
-    if progress is not None:
-        return progress
-    setting = env_switch("LECNOTES_PROGRESS", "no progress bar", "a progress bar during fit",
-                         "a bar only when run interactively, the default")
-    if setting is not None:
-        return setting
-    return "ipykernel" in sys.modules or sys.stderr.isatty()
+    if progress is None:
+        progress = env_switch("LECNOTES_PROGRESS", "no progress bar", "a progress bar during fit",
+                              "a bar only when run interactively, the default")
+    return ("ipykernel" in sys.modules or sys.stderr.isatty()) if progress is None else progress
 
 
 def _epochs(n: int, progress: bool | None) -> Iterable[int]:
@@ -158,36 +154,8 @@ def _has(kind: str) -> bool:
     if kind == "cuda":
         return torch.cuda.is_available()
     if kind == "mps":
-        return getattr(torch.backends, "mps", None) is not None and \
-            torch.backends.mps.is_available()
+        return torch.backends.mps.is_available()
     return True
-
-
-class _Checked:
-    """An attribute whose every new value goes through ``check``, which converts it."""
-
-    def __init__(self, check: Callable[[object], object]) -> None:
-        self.check = check
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = "_" + name
-
-    def __get__(self, obj: object, owner: type | None = None) -> object:
-        return self if obj is None else getattr(obj, self.name)
-
-    def __set__(self, obj: object, value: object) -> None:
-        setattr(obj, self.name, self.check(value))
-
-
-def _precompute_flag(value: object) -> bool:
-    return flag(value, "precompute", "train on cached body activations, or run every "
-                "mini-batch through the body")
-
-
-def _progress_setting(value: object) -> bool | None:
-    return value if value is None else flag(
-        value, "progress",
-        "show a progress bar during fit; None: only when run interactively")
 
 
 class BodyFeatures:
@@ -321,9 +289,17 @@ class Learner(BodyFeatures):
         (3, True)
     """
 
-    bs = _Checked(batch_size)
-    precompute = _Checked(_precompute_flag)
-    progress = _Checked(_progress_setting)
+    _SETTINGS = {  # checked whenever set
+        "bs": batch_size,
+        "precompute": partial(flag, name="precompute", meaning="train on cached body activations, "
+                              "or run every mini-batch through the body"),
+        "progress": lambda value: value if value is None else flag(
+            value, "progress", "show a progress bar during fit; None: only when run interactively"),
+    }
+
+    def __setattr__(self, name: str, value: object) -> None:
+        check = self._SETTINGS.get(name)
+        super().__setattr__(name, value if check is None else check(value))
 
     def __init__(self, body: nn.Module, data: Task, head: nn.Module | None = None,
                  xtra_fc: list[int] | None = None, ps: float | list | None = None,
@@ -427,9 +403,7 @@ class Learner(BodyFeatures):
         wd = non_negative_number(wd, "wd", "the weight decay")
         eval_train = flag(eval_train, "eval_train", "also score the whole training set after "
                           "every epoch, dropout off")
-        self._adam = _Adam.of(self._adam, self.head, lambda: _check_head(
-            self.head, self._probe().to(self.device), self.data.c), self.device)
-        self._adam.use(lr, wd)
+        self._ready_adam(lr, wd)
         train = self._features("train", self.precompute)
         scored = [(*self._features(split, self.precompute), what)
                   for split, what in _SCORED[: 1 + eval_train]]
@@ -441,6 +415,20 @@ class Learner(BodyFeatures):
         finally:
             self.head.eval()
         return self.history
+
+    def _ready_adam(self, lr: float, wd: float) -> None:
+        """Adam for ``fit``: kept while it steps the head's parameters, a new one for a new head.
+
+        ``learn.head = custom_head(...)`` would otherwise train nothing: the optimiser would
+        keep stepping the old head's parameters. The new head is checked first.
+        """
+        if not isinstance(self.head, nn.Module):
+            raise TypeError(f"learn.head must be a torch.nn.Module (for example "
+                            f"custom_head(...)), got {self.head!r}")
+        if list(map(id, _trainable(self.head))) != list(map(id, self._adam.opt.param_groups[0]["params"])):
+            _check_head(self.head, self._probe().to(self.device), self.data.c)
+            self._adam = _Adam(self.head.to(self.device))
+        self._adam.use(lr, wd)
 
 
 _SCORED = (("valid", "validation loss"), ("train", "training loss (eval mode)"))
@@ -523,26 +511,6 @@ class _Adam:
         self.opt = torch.optim.Adam(_trainable(head))
         self.hyper: tuple[float, float] | None = None  # (lr, wd) of the last fit
 
-    @classmethod
-    def of(cls, adam: _Adam, head: object, check: Callable[[], None],
-           device: torch.device) -> _Adam:
-        """``adam`` while it steps ``head``'s parameters, a new one for a new head.
-
-        ``learn.head = custom_head(...)`` would otherwise train nothing: the optimiser
-        would keep stepping the old head's parameters. The new head is ``check``-ed
-        first.
-        """
-        if not isinstance(head, nn.Module):
-            raise TypeError(f"learn.head must be a torch.nn.Module (for example "
-                            f"custom_head(...)), got {head!r}")
-        params, bound = _trainable(head), adam.opt.param_groups[0]["params"]
-        same = len(params) == len(bound) and all(
-            p is q for p, q in zip(params, bound, strict=True))
-        if same:
-            return adam
-        check()
-        return cls(head.to(device))
-
     def use(self, lr: float, wd: float) -> None:
         if self.hyper != (lr, wd):
             for group in self.opt.param_groups:
@@ -562,11 +530,10 @@ def _trainable(head: nn.Module) -> list[nn.Parameter]:
 
 @torch.no_grad()
 def _scores(head: nn.Module, inputs: Callable[[torch.Tensor], torch.Tensor],
-            y: torch.Tensor, refuse: tuple | None = None) -> tuple[float, float]:
+            y: torch.Tensor, refuse: tuple) -> tuple[float, float]:
     """Mean loss and accuracy of ``head`` on ``inputs(idx)``, labels ``y``, 1000 a time.
 
-    With ``refuse``, ``(what, epoch, (lr, wd))``, a loss that blew up is an error naming
-    them.
+    A loss that blew up is an error naming ``refuse``, ``(what, epoch, (lr, wd))``.
     """
     total_loss, correct = 0.0, 0
     for i in range(0, len(y), 1000):
@@ -574,8 +541,7 @@ def _scores(head: nn.Module, inputs: Callable[[torch.Tensor], torch.Tensor],
         out = head(inputs(idx))
         total_loss += F.nll_loss(out, y[idx], reduction="sum").item()
         correct += int((out.argmax(1) == y[idx]).sum())
-    if refuse is not None:
-        _check_loss(total_loss / len(y), *refuse)
+    _check_loss(total_loss / len(y), *refuse)
     return total_loss / len(y), correct / len(y)
 
 
@@ -617,16 +583,15 @@ def _check_task(data: Task) -> None:
     if not isinstance(data, Task):
         raise TypeError(f"data must be a Task (for example lecnotes.target_task()), "
                         f"got {data!r}")
-    name = getattr(data, "name", "?")
-    n_train, n_valid = len(data.train_y), len(data.valid_y)
+    n_train = len(data.train_y)
     if n_train < 2:
         raise ValueError(
-            f"task {name!r} has {n_train} training image(s); training needs at least 2 "
+            f"task {data.name!r} has {n_train} training image(s); training needs at least 2 "
             "(the head's BatchNorm1d computes statistics over a mini-batch): give the "
             "task more training images")
-    if n_valid == 0:
+    if len(data.valid_y) == 0:
         raise ValueError(
-            f"task {name!r} has no validation images (valid_x and valid_y are empty); "
+            f"task {data.name!r} has no validation images (valid_x and valid_y are empty); "
             "fit scores the head on them after every epoch: give the task some "
             "validation images")
 

@@ -57,12 +57,9 @@ from ._checks import a_list, batch_size, flag, non_negative_number, positive_int
 from ._checks import seed as check_seed
 from .body import pretrained_body
 from .head import custom_head, resolve_ps
-from .learner import BodyFeatures
+from .learner import CURVES, BodyFeatures
 from .repro import isolated_rng
 from .task import Task
-
-CURVES = ("train_loss", "train_acc", "valid_loss", "valid_acc", "train_loss_eval", "train_acc_eval")
-"""The curves a :class:`Sweep` holds, by name."""
 
 
 @dataclass
@@ -305,11 +302,8 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
     shape = (len(settings), len(seeds), epochs)
     out = {k: torch.stack(v, -1).float().reshape(shape) if v else torch.empty(0)
            for k, v in curves.items()}
-
-    def features(split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        return feats.activations(split), data.split(split)[1]
-
-    heads = {"final": model, "best": best, "features": features}
+    heads = {"final": model, "best": best,
+             "features": lambda split: (feats.activations(split), data.split(split)[1])}
     return Sweep(list(settings), seeds, **out, heads=heads)
 
 
@@ -347,14 +341,13 @@ def _checked(epochs: object, settings: object, seeds: object,
     epochs = positive_int(epochs, "epochs", "passes over the training set")
     settings = a_list(settings, "settings", "the ps of each row")
     seeds = a_list(seeds, "seeds", "one head per seed and setting")
-    if xtra_fc is not None:
-        xtra_fc = [positive_int(n, f"xtra_fc[{i}]", "a layer size") for i, n in
-                   enumerate(a_list(xtra_fc, "xtra_fc", "the extra layers' sizes"))]
+    xtra_fc = [512] if xtra_fc is None else [
+        positive_int(n, f"xtra_fc[{i}]", "a layer size")
+        for i, n in enumerate(a_list(xtra_fc, "xtra_fc", "the extra layers' sizes"))]
     if not settings or not seeds:
         raise ValueError(f"settings and seeds must be non-empty, got {settings!r} and "
                          f"{seeds!r}")
     seeds = [check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
-    xtra_fc = [512] if xtra_fc is None else xtra_fc
     return epochs, settings, seeds, xtra_fc  # type: ignore[return-value]
 
 
