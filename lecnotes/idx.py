@@ -10,14 +10,14 @@ from __future__ import annotations
 import gzip
 import math
 import struct
-import sys
 import zlib
 from pathlib import Path
 
+import numpy as np
 import torch
 
-_DTYPES = {0x08: torch.uint8, 0x09: torch.int8, 0x0B: torch.int16, 0x0C: torch.int32,
-           0x0D: torch.float32, 0x0E: torch.float64}
+_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+"""The IDX type codes, as numpy's big-endian dtypes."""
 
 
 def read_idx(path: str | Path) -> torch.Tensor:
@@ -57,7 +57,7 @@ def parse_idx(path: Path, raw: bytes) -> torch.Tensor:
     """The tensor an IDX file's content ``raw`` holds; ``path`` names it in errors."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES:
         raise ValueError(f"{path}: not an IDX file (bad magic number)")
-    dtype, ndim = _DTYPES[raw[2]], raw[3]
+    dtype, ndim = np.dtype(_DTYPES[raw[2]]), raw[3]
     if ndim == 0:
         raise ValueError(f"{path}: not an IDX file of images or labels: "
                          "its header says 0 dimensions")
@@ -66,14 +66,11 @@ def parse_idx(path: Path, raw: bytes) -> torch.Tensor:
             f"{path}: truncated IDX file: the header of {ndim} sizes is cut short")
     shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
     body = raw[4 + 4 * ndim :]
-    count, itemsize = math.prod(shape), torch.empty((), dtype=dtype).element_size()
-    if len(body) != count * itemsize:
+    count = math.prod(shape)
+    if len(body) != count * dtype.itemsize:
         raise ValueError(
             f"{path}: truncated or padded IDX file: header says {count} values of "
-            f"{itemsize} byte(s), found {len(body)} bytes"
+            f"{dtype.itemsize} byte(s), found {len(body)} bytes"
         )
-    values = torch.frombuffer(bytearray(body), dtype=dtype)
-    if itemsize > 1 and sys.byteorder == "little":  # IDX stores big-endian values
-        values = values.view(torch.uint8).view(-1, itemsize).flip(1)
-        values = values.reshape(-1).view(dtype)
-    return values.reshape(shape).clone()
+    values = np.frombuffer(body, dtype).reshape(shape)
+    return torch.from_numpy(values.astype(dtype.newbyteorder("=")))  # a native-order copy
