@@ -60,10 +60,9 @@ def shipped(name: str) -> tuple[Path, Path]:
         >>> [path.name for path in shipped("big")]
         ['big_body.pt', 'big_body.json']
     """
-    if name == "small":
-        return WEIGHTS, RECIPE
-    if name == "big":
-        return BIG_WEIGHTS, BIG_RECIPE
+    files = {"small": (WEIGHTS, RECIPE), "big": (BIG_WEIGHTS, BIG_RECIPE)}
+    if name in files:
+        return files[name]
     raise ValueError(f"name must be one of {', '.join(map(repr, BODIES))} (a shipped body); got {name!r}")
 
 
@@ -91,11 +90,9 @@ def small_body(channels: tuple[int, ...] = (32, 64, 128, 512)) -> nn.Sequential:
         >>> small_body()(torch.zeros(2, 1, 28, 28)).shape
         torch.Size([2, 512, 3, 3])
     """
-    blocks, n_in = [], 1
-    for i, n_out in enumerate(channels):
-        blocks.append(conv_block(n_in, n_out, pool=i < len(channels) - 1))
-        n_in = n_out
-    return nn.Sequential(*blocks)
+    sizes = (1, *channels)
+    return nn.Sequential(*[conv_block(sizes[i], sizes[i + 1], pool=i < len(channels) - 1)
+                           for i in range(len(channels))])
 
 
 def sha256(path: str | Path) -> str:
@@ -156,8 +153,7 @@ def _loading_recipe(path: Path) -> tuple[str, tuple[int, ...]]:
         raise _bad_recipe(path, f"lacks {' and '.join(map(repr, missing))}, which "
                           "loading the weights needs")
     digest, channels = info["sha256"], info["channels"]
-    hex_digits = set("0123456789abcdef")
-    if not isinstance(digest, str) or len(digest) != 64 or set(digest) - hex_digits:
+    if not isinstance(digest, str) or len(digest) != 64 or set(digest) - set("0123456789abcdef"):
         raise _bad_recipe(path, f"gives 'sha256' as {digest!r}, not 64 lowercase hex "
                           "digits")
     if not isinstance(channels, list) or not channels or \
