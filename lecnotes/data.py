@@ -185,10 +185,9 @@ def find_data_dir(allow_download: bool | None = None) -> Path:
         if not fashion.missing(folder):
             return folder
     if not may_download:
-        setting = os.environ.get("LECNOTES_DOWNLOAD")
         raise _not_found(
             "downloading was not asked for" if allow_download is not None
-            else f"the automatic download is off (LECNOTES_DOWNLOAD={setting})")
+            else f"the automatic download is off (LECNOTES_DOWNLOAD={os.environ.get('LECNOTES_DOWNLOAD')})")
     url = base_url()
     try:
         return download()
@@ -330,7 +329,12 @@ def source_task(n_train: int | None = 3000, n_valid: int | None = 1000, seed: in
         >>> src.train_x.shape, src.c
         (torch.Size([15000, 28, 28]), 5)
     """
-    return _task("source", SOURCE_CLASSES, n_train, n_valid, seed, folder)
+    n_train = positive_int(n_train, "n_train", none_means="all")
+    n_valid = positive_int(n_valid, "n_valid", none_means="all")
+    g = torch.Generator().manual_seed(check_seed(seed))
+    tx, ty = _select(*load_split("train", folder), SOURCE_CLASSES, n_train, g, "n_train")
+    vx, vy = _select(*load_split("test", folder), SOURCE_CLASSES, n_valid, g, "n_valid")
+    return Task("source", tx, ty, vx, vy, tuple(CLASSES[i] for i in SOURCE_CLASSES), Normalize())
 
 
 def target_task(n_train: int | None = 100, n_valid: int | None = 1000, seed: int = 0,
@@ -379,17 +383,6 @@ def target_task(n_train: int | None = 100, n_valid: int | None = 1000, seed: int
     test = _select(*load_split("test", folder), TARGET_CLASSES, None, g)
     names = tuple(CLASSES[i] for i in TARGET_CLASSES)
     return Task("target", *train, *valid, names, Normalize(), *test)
-
-
-def _task(name: str, labels: tuple[int, ...], n_train: int | None, n_valid: int | None,
-          seed: int, folder: str | Path | None) -> Task:
-    n_train = positive_int(n_train, "n_train", none_means="all")
-    n_valid = positive_int(n_valid, "n_valid", none_means="all")
-    g = torch.Generator().manual_seed(check_seed(seed))
-    tx, ty = _select(*load_split("train", folder), labels, n_train, g, "n_train")
-    vx, vy = _select(*load_split("test", folder), labels, n_valid, g, "n_valid")
-    return Task(name, tx, ty, vx, vy, tuple(CLASSES[i] for i in labels), Normalize())
-
 
 
 def main(argv: list[str] | None = None) -> int:

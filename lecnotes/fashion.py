@@ -202,9 +202,8 @@ def _pooch():
 
 def _download(name: str, known: str, url: str, output_file: str, _: object) -> None:
     """Pooch's downloader of ``name.gz``: what it leaves is the whole, known file."""
-    path = Path(output_file)
-    _transfer(url, path, name)
-    _check_content(path, name, known, url)
+    _transfer(url, Path(output_file), name)
+    _check_content(Path(output_file), name, known, url)
 
 
 def _transfer(url: str, path: Path, name: str) -> None:
@@ -256,12 +255,11 @@ def read_split(split: str, folder: Path,
     Returns:
         ``(images, labels)``: ``uint8 [N, 28, 28]`` and ``int64 [N]``.
     """
-    images_name, labels_name = FILES[split]
-    paths = find(images_name, folder), find(labels_name, folder)
+    paths = [find(name, folder) for name in FILES[split]]
     if None in paths:
         raise FileNotFoundError(f"{folder} lacks the IDX files for the {split!r} split")
-    images = _read_checked(paths[0], images_name, sums)  # type: ignore[arg-type]
-    labels = _read_checked(paths[1], labels_name, sums)  # type: ignore[arg-type]
+    images, labels = (_read_checked(path, name, sums)  # type: ignore[arg-type]
+                      for path, name in zip(paths, FILES[split], strict=True))
     if images.dim() != 3 or images.shape[1:] != (28, 28) or labels.dim() != 1:
         raise ValueError(
             f"{paths[0]} and {paths[1]} hold shapes {list(images.shape)} and "
