@@ -144,13 +144,11 @@ def photo_task(root: str | Path, size: int = 224, valid_share: float = 0.2,
     size, valid_share, seed, most = _photo_args(size, valid_share, seed, max_per_class)
     g = torch.Generator().manual_seed(seed)
     folders, files = _class_files(root, valid_share, g)
-    classes, xs, ys = list(files["train"]), {}, {}
+    classes, images_and_labels = list(files["train"]), []
     for split in ("train", "valid"):
         picked = [_at_most(files[split][c], most, g) for c in classes]
-        xs[split], ys[split] = _split_tensors(split, folders[split], classes, picked,
-                                              size, root)
-    return Task(f"photos:{os.path.basename(root)}", xs["train"], ys["train"],
-                xs["valid"], ys["valid"], tuple(classes),
+        images_and_labels += _split_tensors(split, folders[split], classes, picked, size, root)
+    return Task(f"photos:{os.path.basename(root)}", *images_and_labels, tuple(classes),
                 ImageNetNormalize())  # type: ignore[arg-type]
 
 

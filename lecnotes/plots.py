@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from itertools import cycle
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 
@@ -136,17 +137,14 @@ def image_grid(images: torch.Tensor, title: str, row_labels: Sequence[str] | Non
             raise ValueError(f"{name} must have {n} labels, one per panel, got {len(labels)}")
     fig, axes = plt.subplots(rows, cols, figsize=size or (1.3 * cols + 1, 1.3 * rows + 0.8),
                              dpi=100, squeeze=False)
-    for r in range(rows):
-        for c in range(cols):
-            ax = axes[r][c]
-            ax.imshow(images[r, c].detach().cpu().float().numpy(), cmap=cmap, interpolation="nearest",
-                      vmin=vmin, vmax=vmax)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row_labels is not None and c == 0:
-                ax.set_ylabel(row_labels[r], fontsize=9)
-            if col_labels is not None and r == 0:
-                ax.set_title(col_labels[c], fontsize=9)
+    for (r, c), ax in np.ndenumerate(axes):
+        ax.imshow(images[r, c].detach().cpu().float().numpy(), cmap=cmap, interpolation="nearest",
+                  vmin=vmin, vmax=vmax)
+        ax.set(xticks=[], yticks=[])
+        if row_labels is not None and c == 0:
+            ax.set_ylabel(row_labels[r], fontsize=9)
+        if col_labels is not None and r == 0:
+            ax.set_title(col_labels[c], fontsize=9)
     fig.suptitle(title)
     if xlabel:
         fig.supxlabel(xlabel, fontsize=10)
@@ -236,9 +234,7 @@ def _finite(value: object, name: str) -> float:
 def _finish(ax, title: str, xlabel: str, ylabel: str, legend: bool, legend_loc: str = "best",
             **options) -> None:
     axis_options(ax, **options)
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(True, color="#dddddd", linewidth=0.6)
     if legend or options.get("ref") is not None:
         ax.legend(fontsize=8, frameon=False, loc=legend_loc)

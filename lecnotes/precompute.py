@@ -75,9 +75,8 @@ def default_cache_dir() -> Path:
         >>> default_cache_dir() == Path(from_env or user_cache_dir("activations"))
         True
     """
-    if os.environ.get("LECNOTES_CACHE"):
-        return Path(os.environ["LECNOTES_CACHE"]).expanduser()
-    return user_cache_dir("activations")
+    from_env = os.environ.get("LECNOTES_CACHE")
+    return Path(from_env).expanduser() if from_env else user_cache_dir("activations")
 
 
 def _tensor_bytes(t: torch.Tensor) -> bytes:
@@ -310,11 +309,10 @@ def _write(path: Path, key: str, feats: torch.Tensor) -> None:
 
 
 def _warn(message: str, warned: set[str] | None) -> None:
-    if warned is not None:
-        if message in warned:
-            return
-        warned.add(message)
-    warnings.warn(message, UserWarning, stacklevel=3)
+    if message not in (warned or ()):
+        if warned is not None:
+            warned.add(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def cached_activations(model: nn.Module, images: torch.Tensor, transform: Callable,

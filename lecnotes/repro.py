@@ -19,7 +19,7 @@ import random
 import sys
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import torch
 
@@ -93,10 +93,8 @@ def setup(seed: int = 0, threads: int | None = None) -> None:
     random.seed(seed)
     torch.manual_seed(seed)  # seeds every CUDA device too (torch.cuda.manual_seed_all)
     torch.set_num_threads(threads)
-    try:
+    with suppress(RuntimeError):  # only allowed before the first parallel work
         torch.set_num_interop_threads(1)
-    except RuntimeError:  # only allowed before the first parallel work; later calls are fine
-        pass
     deterministic_algorithms()
 
 
