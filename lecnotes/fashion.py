@@ -97,11 +97,9 @@ def find(name: str, folder: Path) -> Path | None:
 
     Looked for gzipped or not, flat or under ``FashionMNIST/raw/``.
     """
-    for sub in (folder, folder / "FashionMNIST" / "raw"):
-        for candidate in (sub / name, sub / (name + ".gz")):
-            if candidate.is_file():
-                return candidate
-    return None
+    candidates = (sub / file for sub in (folder, folder / "FashionMNIST" / "raw")
+                  for file in (name, name + ".gz"))
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def missing(folder: Path) -> list[str]:
@@ -123,9 +121,8 @@ def download_allowed() -> bool:
         >>> isinstance(download_allowed(), bool)
         True
     """
-    allowed = env_switch("LECNOTES_DOWNLOAD", "never download Fashion-MNIST",
-                         "download it when it is missing, the default")
-    return allowed is not False
+    return env_switch("LECNOTES_DOWNLOAD", "never download Fashion-MNIST",
+                      "download it when it is missing, the default") is not False
 
 
 def base_url() -> str:
