@@ -44,16 +44,14 @@ INSTALL_CELL = '''\
 # Where it is already installed, this cell does nothing.
 import importlib.util
 import os
-import subprocess
-import sys
 
 if importlib.util.find_spec("lecnotes") is None:
-    default = ("lecnotes @ "
-               "git+{url}@{branch}")
+    default = "git+{url}@{branch}"
     source = os.environ.get("LECNOTES_INSTALL_FROM", default)
     print(f"Installing {{source}} ...")
-    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, source], check=True)'''
+    %pip install --quiet "{{source}}"'''
+# IPython's %pip runs pip in the Python of the running kernel, as Colab and Jupyter need;
+# outside IPython (``python -c``) the cell is not Python, so tests run it through IPython.
 
 # How the site treats each cell tag (Jupyter Book / myst-nb): "remove" leaves the part
 # out of the page, "hide" folds it behind a toggle. The student editions collapse both.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,8 @@ from pathlib import Path
 import editions  # scripts/editions.py (pytest's pythonpath setting)
 import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+from IPython.core.interactiveshell import InteractiveShell
 from myst_nb.core.variables import format_plain_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,8 +102,13 @@ def test_a_fork_that_changes_the_repository_setting_gets_a_new_install_cell():
     assert nb.cells[0].metadata == before.cells[0].metadata
 
 
+def _as_python(source: str) -> str:
+    """The cell as the plain Python IPython runs (``%pip`` becomes a call of its magic)."""
+    return TransformerManager().transform_cell(source)
+
+
 def test_the_install_cell_does_nothing_where_lecnotes_is_installed():
-    source = _read(CHAPTERS[0]).cells[0].source
+    source = _as_python(_read(CHAPTERS[0]).cells[0].source)
     env = {"PATH": "", "LECNOTES_INSTALL_FROM": "/nonexistent"}  # pip could not run at all
     result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, env=env)
     assert result.returncode == 0 and result.stdout == "" and result.stderr == "", result
@@ -189,18 +198,25 @@ def test_an_edition_of_a_chapter_without_a_stored_run_gets_the_kernels_language_
 
 
 @pytest.mark.parametrize("env, expected", [
-    ({}, "lecnotes @ git+https://github.com/someone/fork@term2"),
-    ({"LECNOTES_INSTALL_FROM": "/a/checkout"}, "/a/checkout")])
+    ({}, "git+https://github.com/someone/fork@term2"),
+    ({"LECNOTES_INSTALL_FROM": "/a/checkout"}, "/a/checkout"),
+    ({"LECNOTES_INSTALL_FROM": "/a folder/with spaces"}, "/a folder/with spaces")])
 def test_the_install_cell_pip_installs_the_configured_source_where_lecnotes_is_missing(
-        env, expected, monkeypatch):
+        env, expected, monkeypatch, capsys):
     cfg = copy.deepcopy(editions.config())
     cfg["repository"].update(url="https://github.com/someone/fork", branch="term2")
-    runs = []
-    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
-    monkeypatch.setattr("subprocess.run", lambda argv, **kw: runs.append((argv, kw)))
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr("importlib.util.find_spec",
+                        lambda name, *a: None if name == "lecnotes" else find_spec(name, *a))
+    shell = InteractiveShell.instance()
+    commands = []
+    monkeypatch.setattr(shell, "system", commands.append)  # what %pip hands the shell
     monkeypatch.delenv("LECNOTES_INSTALL_FROM", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    exec(editions.install_source(cfg), {})
-    assert runs == [([sys.executable, "-m", "pip", "install", "--quiet", expected],
-                     {"check": True})]
+    assert shell.run_cell(editions.install_source(cfg)).success
+    assert len(commands) == 1
+    python, *argv = shlex.split(commands[0])  # as the shell splits it: spaces stay quoted
+    assert argv == ["-m", "pip", "install", "--quiet", expected]
+    assert Path(python) == Path(sys.executable)  # the kernel's own Python
+    assert f"Installing {expected} ..." in capsys.readouterr().out
