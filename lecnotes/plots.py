@@ -67,15 +67,7 @@ def line_chart(series: Mapping[str, Sequence[float]], title: str, xlabel: str, y
         >>> fig.axes[0].get_title()
         'Loss'
     """
-    series = _lines(series, "series", 1, None if x is None else len(x))
-    fig, ax = plt.subplots(figsize=size, dpi=100)
-    for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(len(series)), strict=False):
-        xs = list(x) if x is not None else list(range(1, len(ys) + 1))
-        ax.plot(xs, ys.tolist(), color=colour, linestyle=ls, marker=marker, markersize=4,
-                markevery=max(1, len(xs) // 10), label=label)
-    _finish(ax, title, xlabel, ylabel, legend=len(series) > 1, **options)
-    plt.close(fig)
-    return fig
+    return _chart(series, 1, x, size, title, xlabel, ylabel, options)
 
 
 def spread_chart(series: Mapping[str, torch.Tensor], title: str, xlabel: str, ylabel: str,
@@ -92,16 +84,23 @@ def spread_chart(series: Mapping[str, torch.Tensor], title: str, xlabel: str, yl
         >>> len(fig.axes[0].lines)
         1
     """
-    series = _lines(series, "series", 2, None if x is None else len(x))
+    return _chart(series, 2, x, size, title, xlabel, ylabel, options)
+
+
+def _chart(series: object, dims: int, x: Sequence[float] | None, size: tuple[float, float],
+           title: str, xlabel: str, ylabel: str, options: dict) -> Figure:
+    """:func:`line_chart` (``dims`` 1) or :func:`spread_chart` (``dims`` 2, seeds by points)."""
+    series = _lines(series, "series", dims, None if x is None else len(x))
     fig, ax = plt.subplots(figsize=size, dpi=100)
     for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(len(series)), strict=False):
-        xs = list(x) if x is not None else list(range(1, ys.shape[1] + 1))
-        ax.fill_between(xs, ys.min(0).values.tolist(), ys.max(0).values.tolist(),
-                        color=colour, alpha=0.15, linewidth=0)
-        ax.plot(xs, ys.mean(0).tolist(), color=colour, linestyle=ls, marker=marker,
-                markersize=4, markevery=max(1, len(xs) // 10),
-                label=f"{label} (mean of {ys.shape[0]}; band: min to max)")
-    _finish(ax, title, xlabel, ylabel, legend=True, **options)
+        xs = list(x) if x is not None else list(range(1, ys.shape[-1] + 1))
+        if dims == 2:  # the band from min to max over seeds, then their mean as the line
+            ax.fill_between(xs, ys.min(0).values.tolist(), ys.max(0).values.tolist(),
+                            color=colour, alpha=0.15, linewidth=0)
+            label, ys = f"{label} (mean of {ys.shape[0]}; band: min to max)", ys.mean(0)
+        ax.plot(xs, ys.tolist(), color=colour, linestyle=ls, marker=marker, markersize=4,
+                markevery=max(1, len(xs) // 10), label=label)
+    _finish(ax, title, xlabel, ylabel, legend=dims == 2 or len(series) > 1, **options)
     plt.close(fig)
     return fig
 
