@@ -98,8 +98,7 @@ def custom_head(n_features: int, n_classes: int, xtra_fc: Sequence[int] | None =
         if p > 0:
             layers.append(nn.Dropout(p))
         layers.append(nn.Linear(dims[i], dims[i + 1]))
-        last = i == len(dims) - 2
-        layers.append(nn.LogSoftmax(dim=1) if last else nn.ReLU(inplace=True))
+        layers.append(nn.LogSoftmax(dim=1) if i == len(dims) - 2 else nn.ReLU(inplace=True))
     return nn.Sequential(*layers)
 
 

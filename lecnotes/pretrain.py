@@ -148,9 +148,8 @@ def pretrain(name: str, epochs: int = 1, seed: int = 0, log: bool = True) -> dic
         The recipe as written.
     """
     weights, recipe = shipped(name)
-    spec = SPECS[name]
-    body, info = train_body(epochs=epochs, seed=seed, channels=spec["channels"], log=log)
-    return save(body, info, weights, recipe, dtype=spec["dtype"])
+    body, info = train_body(epochs=epochs, seed=seed, channels=SPECS[name]["channels"], log=log)
+    return save(body, info, weights, recipe, dtype=SPECS[name]["dtype"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name in BODIES if args.body == "both" else (args.body,):
         print(f"{name} body:")
-        info = pretrain(name, epochs=args.epochs, seed=args.seed)
-        print(json.dumps(info, indent=2))
+        print(json.dumps(pretrain(name, epochs=args.epochs, seed=args.seed), indent=2))
     return 0
 
 
