@@ -13,7 +13,7 @@ of these messages are printed by chapter 5 (``xtra_fc[1] must be a positive inte
 size), got 0`` and ``ps must be a number with 0 <= p < 1 (the share of activations dropped),
 got 1.0``), so their wording must stay as it is.
 
-Predicates (``is_int``, ``is_number``, ``is_positive_int``) serve checks whose message is not
+Predicates (``is_int``, ``is_number``) serve checks whose message is not
 about an argument, and :func:`labels_outside` and :func:`listed` word a task's wrong labels.
 """
 
@@ -52,19 +52,6 @@ def is_number(value: object) -> bool:
         (True, True, False, False)
     """
     return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
-
-
-def is_positive_int(value: object) -> bool:
-    """True for Python and numpy integers of at least 1 (bools never count).
-
-    For checks whose message is not about an argument (a file's content, say); arguments go
-    through :func:`positive_int`.
-
-    Example:
-        >>> is_positive_int(np.int64(2)), is_positive_int(0), is_positive_int(True)
-        (True, False, False)
-    """
-    return is_int(value) and bool(value >= 1)  # type: ignore[operator]
 
 
 def _finite_float(value: object) -> float | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ._checks import flag, is_positive_int
+from ._checks import flag, is_int
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 WEIGHTS = WEIGHTS_DIR / "small_body.pt"
@@ -156,8 +156,7 @@ def _loading_recipe(path: Path) -> tuple[str, tuple[int, ...]]:
     if not isinstance(digest, str) or len(digest) != 64 or set(digest) - set("0123456789abcdef"):
         raise _bad_recipe(path, f"gives 'sha256' as {digest!r}, not 64 lowercase hex "
                           "digits")
-    if not isinstance(channels, list) or not channels or \
-            not all(is_positive_int(n) for n in channels):
+    if not isinstance(channels, list) or not channels or not all(is_int(n) and n >= 1 for n in channels):
         raise _bad_recipe(path, f"gives 'channels' as {channels!r}, not a list of "
                           "positive integers (one per conv block)")
     return digest, tuple(channels)

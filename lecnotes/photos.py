@@ -184,12 +184,9 @@ def _class_files(root: Path, valid_share: float,
     Raises:
         ValueError: fewer than 2 class folders.
     """
-    if (root / "train").is_dir() and (root / "valid").is_dir():
-        folders = {"train": root / "train", "valid": root / "valid"}
-        files = _given_split(root)
-    else:
-        folders = {"train": root, "valid": root}
-        files = _drawn_split(root, valid_share, g)
+    given = (root / "train").is_dir() and (root / "valid").is_dir()
+    folders = {split: root / split if given else root for split in ("train", "valid")}
+    files = _given_split(root) if given else _drawn_split(root, valid_share, g)
     if len(files["train"]) < 2:
         raise ValueError(f"{root} has {len(files['train'])} class folder(s); need at "
                          f"least 2, laid out as {LAYOUT}")

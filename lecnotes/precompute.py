@@ -266,8 +266,7 @@ def compute_activations(model: nn.Module, images: torch.Tensor, transform: Calla
         raise ValueError("images must hold at least one image, "
                          f"got shape {list(images.shape)}")
     bs = positive_int(batch_size, "batch_size", "images per forward pass",
-                      none_means="as default_batch_size says")
-    bs = bs or default_batch_size(images)
+                      none_means="as default_batch_size says") or default_batch_size(images)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     outs = [model(transform(images[i : i + bs]).to(device or "cpu")).cpu()
