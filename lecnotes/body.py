@@ -264,9 +264,7 @@ def _body_name(weights: str | Path) -> str | None:
 
 def freeze(module: nn.Module) -> nn.Module:
     """Turn off gradients for every parameter and put the module in eval mode; returns it."""
-    for p in module.parameters():
-        p.requires_grad_(False)
-    return module.eval()
+    return module.requires_grad_(False).eval()
 
 
 IMAGENET_WEIGHTS = "IMAGENET1K_V1"

@@ -35,10 +35,9 @@ class AdaptiveConcatPool2d(nn.Module):
 
     def __init__(self, size: int = 1) -> None:
         super().__init__()
-        size = positive_int(size, "size", "the pooled output's height and width")  # type: ignore[assignment]
-        self.size = size
-        self.max = nn.AdaptiveMaxPool2d(size)
-        self.avg = nn.AdaptiveAvgPool2d(size)
+        self.size = positive_int(size, "size", "the pooled output's height and width")
+        self.max = nn.AdaptiveMaxPool2d(self.size)
+        self.avg = nn.AdaptiveAvgPool2d(self.size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or x.dim() not in (3, 4) or not x.is_floating_point() \

@@ -92,8 +92,7 @@ class Sweep:
 
     def best(self, name: str = "valid_loss") -> torch.Tensor:
         """Per run, the lowest value of a loss curve (highest of an accuracy): ``[settings, seeds]``."""
-        curve = self._curve(name)
-        return curve.amax(-1) if name.endswith("acc") else curve.amin(-1)
+        return self._curve(name).gather(-1, self.best_epoch(name)[..., None] - 1)[..., 0]
 
     def best_epoch(self, name: str = "valid_loss") -> torch.Tensor:
         """Per run, the epoch (counting from 1) of :meth:`best`: ``[settings, seeds]``."""
@@ -365,8 +364,7 @@ def _stacked(settings: list, seeds: list[int], xtra_fc: list[int], n_features: i
             with isolated_rng():
                 torch.manual_seed(seed)
                 heads.append(custom_head(n_features, n_classes, xtra_fc, setting))
-                masks.append(torch.Generator())
-                masks[-1].set_state(torch.get_rng_state())
+                masks.append(torch.Generator().set_state(torch.get_rng_state()))
             ps.append(resolve_ps(setting, xtra_fc))
             shuffles.append(torch.Generator().manual_seed(seed))
     return _Stacked(heads, ps, masks, shuffles)
