@@ -110,8 +110,7 @@ def _layer_sizes(n_features: object, n_classes: object, xtra_fc: object) -> list
         raise ValueError(f"n_classes must be at least 2, got {n_classes}: with one "
                          "class every prediction is right, so the head learns nothing "
                          "(loss 0, accuracy 1)")
-    if xtra_fc is None:
-        xtra_fc = [512]
+    xtra_fc = [512] if xtra_fc is None else xtra_fc
     if not isinstance(xtra_fc, (list, tuple)):
         raise ValueError(f"xtra_fc must be a list of layer sizes (possibly empty), got "
                          f"{xtra_fc!r}")

@@ -323,7 +323,9 @@ def _fit(model: _Stacked, opt: torch.optim.Optimizer, feats: BodyFeatures, epoch
         valid = _scores(model, x_valid, y_valid)
         for what, loss in (("training loss", train[0]), ("validation loss", valid[0])):
             _check_finite(loss, what, epoch, *refuse)
-        _keep_improved(snapshot, model, valid[0] < best_loss)
+        improved = valid[0] < best_loss  # these heads' weights and statistics are kept
+        for name, value in model.state_dict().items():  # detached: no gradient is recorded
+            snapshot[name][improved] = value[improved]
         best_loss = torch.minimum(best_loss, valid[0])
         scores = train + valid
         scores += _scores(model, x_train, y_train) if eval_train else ()
@@ -405,11 +407,4 @@ def _check_finite(loss: torch.Tensor, what: str, epoch: int, lr: float, wd: floa
             f"seed={seeds[bad[0] % len(seeds)]}: their weights are no longer usable "
             "numbers, usually because lr or wd is far too large. Sweep again with a "
             "smaller lr (the book uses 1e-3) or wd.")
-
-
-def _keep_improved(snapshot: dict[str, torch.Tensor], model: _Stacked, improved: torch.Tensor) -> None:
-    """Copy into ``snapshot`` the stacked weights and statistics of the heads that ``improved``."""
-    with torch.no_grad():
-        for name, value in model.state_dict().items():
-            snapshot[name][improved] = value[improved]
 
