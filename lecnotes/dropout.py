@@ -16,17 +16,6 @@ from torch import nn
 from ._checks import a_list, flag, is_int, probability
 
 
-def _check_dtype(x: torch.Tensor) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"dropout needs a torch tensor x (activations), got {type(x).__name__}; "
-                        "convert it first with torch.as_tensor(x, dtype=torch.float32)")
-    if not (x.is_floating_point() or x.is_complex()):
-        raise TypeError(
-            f"dropout needs a floating-point tensor x (activations), got dtype {x.dtype}: rescaling "
-            "the survivors by 1 / (1 - p) makes fractions. Convert it first with x.float()."
-        )
-
-
 def dropout_mask(shape: torch.Size | tuple[int, ...], p: float,
                  generator: torch.Generator | None = None,
                  device: torch.device | str | None = None) -> torch.Tensor:
@@ -87,7 +76,14 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, rescale: boo
         tensor([2., 0., 0., 2.])
     """
     p = probability(p, "p")
-    _check_dtype(x)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"dropout needs a torch tensor x (activations), got {type(x).__name__}; "
+                        "convert it first with torch.as_tensor(x, dtype=torch.float32)")
+    if not (x.is_floating_point() or x.is_complex()):
+        raise TypeError(
+            f"dropout needs a floating-point tensor x (activations), got dtype {x.dtype}: rescaling "
+            "the survivors by 1 / (1 - p) makes fractions. Convert it first with x.float()."
+        )
     training = flag(training, "training", "drop while training; False passes x through")
     rescale = flag(rescale, "rescale", "scale the survivors by 1 / (1 - p)")
     if not training or p == 0:
