@@ -22,11 +22,6 @@ STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), 
 COLOURS = ["#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999"]
 
 
-def _styled(n: int):
-    """Endless ``(colour, (dash pattern, marker))`` pairs for ``n`` lines, cycling the first ``n`` colours."""
-    return zip(cycle(COLOURS[:max(n, 1)]), cycle(STYLES))
-
-
 def _lines(series: object, name: str, dims: int, n_points: int | None) -> dict[str, torch.Tensor]:
     """``series`` as label -> float64 tensor of ``dims`` dimensions, checked; else a named error.
 
@@ -92,7 +87,8 @@ def _chart(series: object, dims: int, x: Sequence[float] | None, size: tuple[flo
     """:func:`line_chart` (``dims`` 1) or :func:`spread_chart` (``dims`` 2, seeds by points)."""
     series = _lines(series, "series", dims, None if x is None else len(x))
     fig, ax = plt.subplots(figsize=size, dpi=100)
-    for (label, ys), (colour, (ls, marker)) in zip(series.items(), _styled(len(series)), strict=False):
+    styles = zip(cycle(COLOURS[:len(series)]), cycle(STYLES))  # the first len(series) colours
+    for (label, ys), (colour, (ls, marker)) in zip(series.items(), styles, strict=False):
         xs = list(x) if x is not None else list(range(1, ys.shape[-1] + 1))
         if dims == 2:  # the band from min to max over seeds, then their mean as the line
             ax.fill_between(xs, ys.min(0).values.tolist(), ys.max(0).values.tolist(),
