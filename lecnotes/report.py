@@ -187,3 +187,52 @@ def claim(name: str, value: object, fmt: str | None = None, *, holds: object = T
         raise AssertionError(f"the prose's claim about {name!r} does not hold in this run "
                              f"(the value is {value!r:.60})")
     glue(name, value, fmt)
+
+
+DIFFERENCE_PARTS = ("d", "spread", "noise", "verdict")
+"""What :func:`claim_difference` can glue of a :class:`Difference`, in the prose's order."""
+
+
+def claim_difference(name: str, d: Difference, parts: str = "d spread noise verdict",
+                     fmt: str = ".3f", *, holds: object = True) -> None:
+    """State a comparison in the prose and check what the prose says about it, in one call.
+
+    The book states a comparison of two settings in up to four parts: its size, the seed
+    spread and the measurement noise it is weighed against, and the verdict in words. Each
+    part asked for is glued under ``f"{name}_{part}"`` by :func:`claim`, all under the one
+    condition the sentence states, so a comparison takes one line and not one per number.
+
+    Args:
+        name: the prefix of the glue keys, e.g. ``"ch3_early"`` for ``ch3_early_d``.
+        d: the comparison, from :func:`difference` or :func:`compare`.
+        parts: the parts the prose shows, separated by spaces: ``d`` (the size,
+            ``abs(d.mean)``, as the prose says the direction in words), ``spread``
+            (``d.seed_spread``), ``noise`` (``d.noise``) and ``verdict`` (``d.verdict``).
+        fmt: the format of the size, the spread and the noise (``".1%"`` for accuracy).
+        holds: the sentence's condition, e.g. ``d.mean > 0 and not d.clear`` for "higher,
+            but within the noise"; as for :func:`claim`, nothing is glued if it is false.
+
+    Raises:
+        TypeError: ``d`` is not a :class:`Difference`.
+        ValueError: ``parts`` names no part, or one that is not among :data:`DIFFERENCE_PARTS`
+            (checked before anything is glued).
+
+    Example:
+        >>> d = difference(torch.tensor([[0.5, 0.7]]), torch.tensor([[0.4, 0.6]]))
+        >>> claim_difference("ch9_gap", d, "d size")
+        Traceback (most recent call last):
+        ...
+        ValueError: parts must be among d, spread, noise, verdict, got 'size' in 'd size'
+    """
+    if not isinstance(d, Difference):
+        raise TypeError(f"d must be a Difference, from difference() or compare(), got "
+                        f"{d!r:.60}")
+    asked = parts.split() if isinstance(parts, str) else []
+    wrong = [part for part in asked if part not in DIFFERENCE_PARTS] or ([] if asked else [""])
+    if wrong:
+        raise ValueError(f"parts must be among {', '.join(DIFFERENCE_PARTS)}, got "
+                         f"{wrong[0]!r} in {parts!r}")
+    values = {"d": (abs(d.mean), fmt), "spread": (d.seed_spread, fmt),
+              "noise": (d.noise, fmt), "verdict": (d.verdict, None)}
+    for part in asked:
+        claim(f"{name}_{part}", *values[part], holds=holds)

@@ -120,3 +120,43 @@ def test_a_claim_that_does_not_hold_names_the_key_and_glues_nothing(monkeypatch)
     with pytest.raises(TypeError, match="holds must be True or False"):
         report.claim("gap", 0.5, holds=torch.tensor([True, False]))
     assert glued == []
+
+
+def _glued(monkeypatch) -> list:
+    glued = []
+    monkeypatch.setattr("lecnotes.report.glue", lambda *args: glued.append(args))
+    return glued
+
+
+def test_claim_difference_glues_each_part_asked_for_under_its_own_key(monkeypatch):
+    glued = _glued(monkeypatch)
+    d = report.Difference(mean=-0.0123, seed_spread=0.02, noise=0.004)
+    report.claim_difference("ch9_gap", d, holds=d.mean < 0 and not d.clear)
+    assert glued == [("ch9_gap_d", 0.0123, ".3f"), ("ch9_gap_spread", 0.02, ".3f"),
+                     ("ch9_gap_noise", 0.004, ".3f"), ("ch9_gap_verdict", d.verdict, None)]
+    glued.clear()
+    report.claim_difference("ch9_acc", d, "noise d", ".1%")  # the order asked for
+    assert glued == [("ch9_acc_noise", 0.004, ".1%"), ("ch9_acc_d", 0.0123, ".1%")]
+
+
+def test_claim_difference_glues_nothing_when_the_sentence_does_not_hold(monkeypatch):
+    glued = _glued(monkeypatch)
+    d = report.Difference(mean=0.05, seed_spread=0.01, noise=0.01)
+    with pytest.raises(AssertionError, match="'ch9_gap_d' does not hold"):
+        report.claim_difference("ch9_gap", d, holds=not d.clear)
+    assert glued == []
+
+
+@pytest.mark.parametrize("parts", ["d size", "", "   ", ["d"]])
+def test_claim_difference_names_parts_it_does_not_know_before_gluing_any(monkeypatch, parts):
+    glued = _glued(monkeypatch)
+    d = report.Difference(mean=0.05, seed_spread=0.01, noise=0.01)
+    with pytest.raises(ValueError, match="parts must be among d, spread, noise, verdict"):
+        report.claim_difference("ch9_gap", d, parts)
+    assert glued == []
+
+
+def test_claim_difference_refuses_what_is_not_a_difference(monkeypatch):
+    _glued(monkeypatch)
+    with pytest.raises(TypeError, match="d must be a Difference"):
+        report.claim_difference("ch9_gap", 0.05)
