@@ -218,8 +218,7 @@ def download(root: str | Path | None = None) -> Path:
         Downloading Fashion-MNIST (4 files, about 30 MB in all) from http://... into ...
         PosixPath('/home/me/.cache/lecnotes/fashion-mnist')
     """
-    url = base_url()
-    return fashion.fetch(Path(root) if root is not None else cache_dir(), url, SHA256)
+    return fashion.fetch(Path(root) if root is not None else cache_dir(), base_url(), SHA256)
 
 
 def load_split(split: str = "train",

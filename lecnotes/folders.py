@@ -32,5 +32,4 @@ def user_cache_dir(name: str) -> Path:
         >>> user_cache_dir("pets").parts[-2:]
         ('lecnotes', 'pets')
     """
-    base = platformdirs.user_cache_path("lecnotes", appauthor=False, opinion=False)
-    return base / name
+    return platformdirs.user_cache_path("lecnotes", appauthor=False, opinion=False) / name
