@@ -115,19 +115,17 @@ def _show_progress(progress: bool | None) -> bool:
 
 
 def _epochs(n: int, progress: bool | None) -> Iterable[int]:
-    """``range(n)``, shown as a tqdm bar when :func:`_show_progress` says so.
+    """``range(n)`` through tqdm, whose bar shows only when :func:`_show_progress` says so.
 
     tqdm's widget bar where ipywidgets is installed, else its text bar: ``tqdm.auto``
     alone would warn on every kernel without ipywidgets before falling back to the text
     bar.
     """
-    if not _show_progress(progress):
-        return range(n)
     if importlib.util.find_spec("ipywidgets") is not None:
         from tqdm.auto import tqdm
     else:
         from tqdm import tqdm
-    return tqdm(range(n), desc="epoch", leave=False)
+    return tqdm(range(n), desc="epoch", leave=False, disable=not _show_progress(progress))
 
 
 def pick_device(prefer: str | None = None) -> torch.device:
