@@ -11,7 +11,7 @@ PORT ?= 8000
 # The kernels of `test`, `execute` and `bench` get their environment (no MPLBACKEND, no progress
 # bars) from tests/kernelenv.py, the one place it is set.
 
-.PHONY: help setup setup-book setup-lab editions test-portable data browser book build serve test lint execute pretrain lab pdf bench bench-grading assignments publish clean
+.PHONY: help setup setup-book setup-lab editions test-portable data browser hub-proxy book build serve test lint execute pretrain lab pdf bench bench-grading assignments hub publish clean
 
 help:
 	@echo "make book     set up, build the site and serve it on http://127.0.0.1:$(PORT)"
@@ -21,6 +21,7 @@ help:
 	@echo "make pretrain re-train both bodies (small and big) on the source task (authors)"
 	@echo "make lab      open the chapters in JupyterLab (student editions, notebooks/)"
 	@echo "make assignments  the students' release of the nbgrader assignments (instructors)"
+	@echo "make hub      a class hub on http://127.0.0.1:8080: an instructor, two students, nbgrader (instructors)"
 	@echo "make bench    measure the book's speed (about 12 min): prints a table, writes bench/latest.json"
 	@echo "make bench-grading  what autograding costs per submission and for a class of 200 (about 5 min): bench/grading.json"
 	@echo "make pdf      one PDF of the whole book: _build/pdf/lesson4-annotated.pdf"
@@ -38,7 +39,7 @@ $(VENV)/.installed-%: pyproject.toml constraints.txt
 	  $(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lecnotes)" >/dev/null; fi
 	@touch $@
 
-setup: $(VENV)/.installed-test data browser
+setup: $(VENV)/.installed-test data browser hub-proxy
 setup-book: $(VENV)/.installed-book
 setup-lab: $(VENV)/.installed-student data
 
@@ -48,6 +49,10 @@ data:
 
 browser:
 	@bash scripts/get-browser.sh
+
+# The class hub's proxy, configurable-http-proxy, from npm into the venv (chapters/assignments/hub/).
+hub-proxy:
+	@VENV=$(VENV) bash scripts/get-hub.sh
 
 build: setup-book
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -104,6 +109,10 @@ editions: $(VENV)/.installed-book
 # The student release of the five assignments: chapters/assignments/release/ (git-ignored).
 assignments: setup
 	cd chapters/assignments && PATH="$(CURDIR)/$(BIN):$$PATH" nbgrader generate_assignment '*' --force --log-level=WARN
+
+# The class hub of chapters/assignments/hub/ on this machine (instructors.md); Ctrl-C stops it.
+hub: setup
+	$(BIN)/python chapters/assignments/hub/classroom.py
 
 bench: setup
 	$(BIN)/python bench/bench.py
