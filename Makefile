@@ -47,6 +47,8 @@ data:
 	@test -x $(BIN)/python || { echo "no $(VENV) yet: run make setup, setup-lab or setup-book" >&2; exit 1; }
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/get-data.sh
 
+# Chromium for the browser tests and `make pdf`, and poppler-utils (pdftoppm) with which the
+# PDF test renders the printed pages: both from the system's packages (scripts/get-browser.sh).
 browser:
 	@bash scripts/get-browser.sh
 

@@ -4,7 +4,31 @@
 #   CHROMIUM=/path/to/chrome   use that binary (any Chrome or Chromium) and install nothing;
 #   otherwise                  Debian's chromium package, installed as root with apt-get.
 # A second run only checks.
+# It also installs poppler-utils (pdftoppm, pdfinfo, pdftotext): tests/browser/test_pdf.py
+# renders the printed book's pages with pdftoppm to look for empty code boxes.
 set -euo pipefail
+
+# apt-get as root, or through sudo when it asks no password (a CI runner); else say what to do.
+apt_install() {
+    local sudo=""
+    if [ "$(id -u)" != 0 ]; then
+        if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; else return 1; fi
+    fi
+    command -v apt-get >/dev/null || return 1
+    echo "Installing Debian's $1 ..."
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null 2>&1 \
+        || { $sudo apt-get update -qq >/dev/null 2>&1 \
+             && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null; }
+}
+
+if ! command -v pdftoppm >/dev/null; then
+    apt_install poppler-utils || {
+        echo "pdftoppm is missing: install your system's poppler-utils package (e.g. sudo apt-get" \
+             "install poppler-utils); the PDF test renders pages with it." >&2
+        exit 1
+    }
+fi
+
 if [ -n "${CHROMIUM:-}" ]; then
     if [ -x "$CHROMIUM" ]; then
         exit 0
@@ -16,11 +40,7 @@ fi
 if command -v chromium >/dev/null; then
     exit 0
 fi
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Debian's chromium ..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
-        || { apt-get update -qq >/dev/null 2>&1 \
-             && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+if [ "$(id -u)" = 0 ] && apt_install chromium; then
     exit 0
 fi
 echo "Chromium is missing: install your system's chromium package (e.g. sudo apt-get install" \
