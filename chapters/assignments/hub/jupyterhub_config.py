@@ -69,6 +69,9 @@ c.Spawner.environment = {
     "LESSON4_EXCHANGE": os.environ.get("LESSON4_EXCHANGE", str(STATE / "exchange")),
     "LECNOTES_PROGRESS": "0",  # nbgrader gives zero to a test cell that writes to stderr
 }
+# The share of the cores the hub was given, if any (the test suite's workers set it): kernels take
+# it as their number of torch threads (lecnotes reads LECNOTES_THREADS).
+c.Spawner.env_keep = ["JUPYTERHUB_SINGLEUSER_APP", "LECNOTES_THREADS", "OMP_WAIT_POLICY"]
 if os.environ.get("LESSON4_HUB_GITCONFIG"):
     # The tests' offline stand-in for github.com: a git configuration file, read by the users'
     # git in place of their own, that sends github.com's addresses to bare clones on this machine.
