@@ -1,7 +1,8 @@
-"""`make pdf`: one PDF of the whole book, printed once per test run and read four ways.
+"""`make pdf`: one PDF of the whole book, printed once per test run and read five ways.
 
 * Its description: title, author and language, tagged for screen readers, and an outline with
   every page of the book, in reading order, and every section heading under its page.
+* Its links: a link to another page of the book leads to that place in the PDF.
 * Its figures: every figure of the site is an image in the PDF.
 * Its text: every code line of every chapter, as the notebooks hold it (a long line may wrap).
 * Its pages as a reader sees them: each page rendered with pdftoppm (poppler-utils, installed
@@ -103,6 +104,21 @@ def test_the_outline_has_every_page_and_section(reader, built_site, page_texts):
         for _level, text in headings:  # every heading, in the book's order
             assert text in titles[pos:], f"{name}: no outline entry for {text!r} after entry {pos}"
             pos = titles.index(text, pos)
+
+
+def test_links_between_pages_lead_inside_the_pdf(reader):
+    """A link to another page of the book is a link to a place in the PDF, and no link points
+    at the local server the book was printed from."""
+    inside, local = 0, []
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            action = annot["/A"].get_object() if "/A" in annot else {}
+            inside += "/Dest" in annot or action.get("/S") == "/GoTo"
+            if "127.0.0.1" in str(action.get("/URI", "")):
+                local.append(action["/URI"])
+    assert inside > 50, f"only {inside} links inside the PDF"
+    assert not local, f"links to the server the PDF was printed from: {local[:5]}"
 
 
 def _images(resources, seen: set) -> int:
