@@ -137,6 +137,10 @@ def _grant_passage(folders: list[Path], names: list[str], grant: bool) -> None:
         for name in names:
             args = ["-m", f"u:{name}:x"] if grant else ["-x", f"u:{name}"]
             subprocess.run([setfacl, *args, str(folder)], check=grant, capture_output=True)
+        if not grant:  # no one else's entry left: drop the mask too, the folder is as it was
+            acl = subprocess.run(["getfacl", "-cp", str(folder)], capture_output=True, text=True).stdout
+            if not re.search(r"^(user|group):[^:]+:", acl, re.M):
+                subprocess.run([setfacl, "-b", str(folder)], capture_output=True)
 
 
 def _remove_stale_users() -> None:
