@@ -41,13 +41,19 @@ FOOTER = ('<div style="width:100%;font-size:8px;color:#555;text-align:center;'
 # links to the published site; outside links stay as they are.
 _GATHER = r"""async ({pages, title, published}) => {
   const start = new URL(location.href);
-  const root = new URL('./', start);
+  const root = new URL(document.documentElement.dataset.content_root || './', start);
   const keyOf = p => p.replace(/[^A-Za-z0-9]+/g, '-');
   const book = new Map(pages.map(p => [new URL(p + '.html', root).pathname, keyOf(p)]));
   const gathered = [];
+  let mathjax = null;  // the MathJax of a page that has math, for a first page that has none
   for (const p of pages) {
     const url = new URL(p + '.html', root);
     const doc = new DOMParser().parseFromString(await (await fetch(url)).text(), 'text/html');
+    const loader = doc.querySelector('script[src*="mathjax"]');
+    if (loader && !mathjax) {
+      mathjax = {src: new URL(loader.getAttribute('src'), url).href,
+                 config: [...doc.scripts].find(s => s.textContent.includes('window.MathJax'))?.textContent};
+    }
     const article = doc.querySelector('article.bd-article');
     const key = keyOf(p);
     for (const el of article.querySelectorAll('[id]')) el.id = key + '--' + el.id;
@@ -73,6 +79,17 @@ _GATHER = r"""async ({pages, title, published}) => {
   document.documentElement.classList.add('book-print');
   document.title = title;
   document.querySelectorAll('details').forEach(d => d.open = true);
+  if (!window.MathJax && mathjax) {
+    const config = document.createElement('script');
+    config.textContent = mathjax.config || '';
+    document.head.append(config);
+    await new Promise((resolve, reject) => {
+      const script = Object.assign(document.createElement('script'), {src: mathjax.src});
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.append(script);
+    });
+  }
   if (window.MathJax && MathJax.startup) {
     await MathJax.startup.promise;
     await MathJax.typesetPromise();
