@@ -40,8 +40,9 @@ def grading_env() -> dict[str, str]:
 def copy_course(dest: str | Path) -> Path:
     """Copy the course (``source/``, ``nbgrader_config.py``) to ``dest``; return it.
 
-    nbgrader's own outputs (release, submissions, gradebook) and the instructor page
-    stay behind, so the copy is what a fresh clone holds. The copy's
+    nbgrader's own outputs (release, submissions, gradebook), the instructor page and
+    the class hub's configuration (``hub/``, which runs a hub rather than grading)
+    stay behind, so the copy is the course as a fresh clone holds it. The copy's
     ``nbgrader_config.py`` sets the course root to the copy's folder.
 
     Raises:
@@ -56,7 +57,7 @@ def copy_course(dest: str | Path) -> Path:
     """
     dest = Path(dest)
     shutil.copytree(COURSE, dest, ignore=shutil.ignore_patterns(
-        *NBGRADER_OUTPUTS, ".ipynb_checkpoints", "__pycache__", "*.md"))
+        *NBGRADER_OUTPUTS, "hub", ".ipynb_checkpoints", "__pycache__", "*.md"))
     return dest
 
 
