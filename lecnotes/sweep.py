@@ -10,21 +10,23 @@ arithmetic.
 Every layer of the head becomes a batched one: a Linear layer holds ``G`` weight
 matrices and is one ``baddbmm``; BatchNorm keeps ``G`` sets of batch and running
 statistics; dropout draws ``G`` masks. The loss is the sum of the ``G`` heads' losses,
-so each head's gradient is exactly its own, and Adam is element-wise, so one Adam over
-the stacked tensors *is* ``G`` separate Adams. It is PyTorch's fused Adam: the same
-update in one pass over each tensor instead of a dozen, which makes a sweep about a
-quarter faster; its rounding differs from the step-by-step Adam of a Learner in the last
-bits (below 1e-5 in the losses, as the tests check).
+so each head's gradient is exactly its own. Adam updates each head's share of every
+stacked tensor as a tensor of its own (a view of its row), so a head is updated the
+same way whatever the grid: a fused Adam on the CPU rounds an element differently in
+its vector lanes and in its scalar tail, so one Adam over a whole stack would let the
+last bits of a head depend on how many heads sit before it. It is PyTorch's fused Adam:
+the same update in one pass over each tensor instead of a dozen, which makes a sweep
+about a quarter faster; its rounding differs from the step-by-step Adam of a Learner in
+the last bits (below 1e-5 in the losses, as the tests check).
 
 A head in a sweep is a function of its setting and seed alone, never of the rest of the
 grid: it gets the initial weights a :class:`~lecnotes.learner.Learner` with the same
-    seed builds
-(:func:`~lecnotes.head.custom_head` under the seed), the same seeded shuffle, and its
+seed builds (:func:`~lecnotes.head.custom_head` under the seed), the same seeded shuffle, and its
 own generator for the dropout masks, which continues the Learner's random stream from
 where the head's initial weights left it and draws each mask as ``nn.Dropout`` does on
 the CPU. So a sweep of one setting reproduces a Learner with the same seed, with dropout
-too, up to float rounding (the tests check that, and that a head's curves do not change
-with the grid around it).
+too, up to float rounding (the tests check that, and that a head trains bit for bit the
+same alone and inside a larger grid).
 
 Evaluation is the expensive part (every head on every validation image, every epoch), so
 BatchNorm's eval-mode affine map is folded into the next Linear layer, and the
@@ -230,6 +232,28 @@ class _Stacked(nn.Module):
         return F.log_softmax(x, dim=-1)
 
 
+def _per_head(model: _Stacked) -> list[nn.Parameter]:
+    """Each head's row of every stacked parameter, as a parameter of its own, for Adam.
+
+    The forward and backward passes use the stacked tensors. After each backward pass
+    a stacked parameter hands its gradient's rows to its heads' rows and drops it (the
+    next backward pass starts afresh), and Adam updates the rows in place: views of the
+    stack, with the same size and layout whatever the grid (see the module's notes).
+    """
+    rows = []
+    for stacked in model.parameters():
+        own = [nn.Parameter(row) for row in stacked.detach().unbind()]
+
+        def hand_out(param: torch.Tensor, own: list[nn.Parameter] = own) -> None:
+            for row, grad in zip(own, param.grad.unbind(), strict=True):
+                row.grad = grad
+            param.grad = None
+
+        stacked.register_post_accumulate_grad_hook(hand_out)
+        rows += own
+    return rows
+
+
 def _draw(jobs: Sequence[tuple[torch.Tensor, float, torch.Generator]]) -> None:
     """Fill each ``(mask, p, generator)``: Bernoulli(1 - p) draws, or ones where p is 0."""
     for mask, p, gen in jobs:
@@ -295,7 +319,7 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
         resolve_ps(setting, xtra_fc)
     feats = BodyFeatures(pretrained_body() if body is None else body, data, cache_dir)
     model = _stacked(settings, seeds, xtra_fc, feats.n_features, data.c)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd, fused=True)
+    opt = torch.optim.Adam(_per_head(model), lr=lr, weight_decay=wd, fused=True)
     refuse = (lr, wd, settings, seeds)
     curves, best = _fit(model, opt, feats, epochs, bs, eval_train, refuse)
     shape = (len(settings), len(seeds), epochs)

@@ -70,6 +70,21 @@ def test_a_head_gives_the_same_curves_alone_inside_a_larger_grid_and_in_another_
     assert torch.allclose(alone.train_loss[0, 0], grid.train_loss[2, 2], atol=1e-6)
 
 
+def test_a_head_trains_bit_for_bit_the_same_alone_and_inside_a_larger_grid():
+    # 500 training images and 5 classes: the final bias of 3 heads (15 numbers) and of 12
+    # (60) put the same head's numbers in different CPU vector lanes; a fused Adam over
+    # the whole stack rounded them differently on an AMD EPYC (AVX-512)
+    data = L.target_task(n_valid=20)
+    alone = sweep(data, settings=[0.5], seeds=[0, 1, 2], epochs=2, xtra_fc=[64])
+    grid = sweep(data, settings=[0.25, [0.25, 0.5], 0.5, 0.0], seeds=[0, 1, 2], epochs=2,
+                 xtra_fc=[64])
+    for name in ("train_loss", "train_acc"):
+        assert torch.equal(getattr(alone, name)[0], getattr(grid, name)[2]), name
+    mine, theirs = alone.heads["final"].state_dict(), grid.heads["final"].state_dict()
+    for key, value in mine.items():
+        assert torch.equal(value, theirs[key][6:9]), key
+
+
 def test_per_image_scores_average_to_the_curves_at_the_best_and_the_final_epoch(data):
     res = sweep(data, settings=[0.0, 0.5], seeds=[0, 1], epochs=4, xtra_fc=[16])
     for at, read in (("final", res.final), ("best", res.best)):
