@@ -506,8 +506,22 @@ class _Adam:
     """
 
     def __init__(self, head: nn.Module) -> None:
-        self.opt = torch.optim.Adam(_trainable(head))
+        self.params = _trainable(head)
+        self._opt: torch.optim.Adam | None = None
         self.hyper: tuple[float, float] | None = None  # (lr, wd) of the last fit
+
+    @property
+    def opt(self) -> torch.optim.Adam:
+        """The optimiser, built on first use: building a torch optimiser loads torch's
+        compiler (about 900 modules, over a second on 2 cores), which a notebook that
+        builds a Learner and never trains it (an assignment's set-up) need not pay."""
+        if self._opt is None:
+            self._opt = torch.optim.Adam(self.params)
+        return self._opt
+
+    @opt.setter
+    def opt(self, opt: torch.optim.Adam) -> None:
+        self._opt = opt
 
     def use(self, lr: float, wd: float) -> None:
         if self.hyper != (lr, wd):

@@ -707,3 +707,12 @@ def test_inference_mode_images_edited_in_place_get_new_activations(small, tmp_pa
     with torch.inference_mode():
         data.train_x[:] = data.train_x.flip(0)
     assert torch.equal(learn.activations("train"), learn.compute_activations(data.train_x))
+
+
+def test_a_learner_that_never_trains_builds_no_optimiser(small, tmp_path):
+    """Building a torch optimiser loads torch's compiler (over a second): only fit pays it."""
+    learn = Learner(small_body((4,)), small, bs=32, cache_dir=tmp_path, progress=False)
+    learn.activations("valid")
+    assert learn._adam._opt is None
+    learn.fit(1, 1e-3)
+    assert isinstance(learn._adam._opt, torch.optim.Adam) and len(learn._adam.opt.state) > 0
