@@ -8,18 +8,8 @@
 # renders the printed book's pages with pdftoppm to look for empty code boxes.
 set -euo pipefail
 
-# apt-get as root, or through sudo when it asks no password (a CI runner); else say what to do.
-apt_install() {
-    local sudo=""
-    if [ "$(id -u)" != 0 ]; then
-        if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; else return 1; fi
-    fi
-    command -v apt-get >/dev/null || return 1
-    echo "Installing Debian's $1 ..."
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null 2>&1 \
-        || { $sudo apt-get update -qq >/dev/null 2>&1 \
-             && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null; }
-}
+# apt_install: as root, or through a sudo that asks no password (scripts/apt-install.sh)
+source "$(dirname "$0")/apt-install.sh"
 
 if ! command -v pdftoppm >/dev/null; then
     apt_install poppler-utils || {
