@@ -16,12 +16,20 @@ if [ -x "$dest/node_modules/.bin/configurable-http-proxy" ] \
    && cmp -s "$here/package-lock.json" "$dest/package-lock.json"; then
     exit 0
 fi
+# npm on the PATH, or else the copy that NodeSource's Node.js keeps beside itself: an npm
+# upgrade that stops half-way can leave lib/node_modules/npm in place with no bin/npm link.
+npm=(npm)
 if ! command -v npm >/dev/null; then
-    echo "npm is missing: the class hub (make hub, the hub walk test) needs Node.js 20 or later" \
-         "and npm, e.g. Debian's nodejs and npm packages." >&2
-    exit 1
+    cli=$(dirname "$(readlink -f "$(command -v node || echo /nonexistent)")")/../lib/node_modules/npm/bin/npm-cli.js
+    if [ -f "$cli" ]; then
+        npm=(node "$cli")
+    else
+        echo "npm is missing: the class hub (make hub, the hub walk test) needs Node.js 20 or" \
+             "later and npm, e.g. Debian's nodejs and npm packages." >&2
+        exit 1
+    fi
 fi
 mkdir -p "$dest"
 cp "$here/package.json" "$here/package-lock.json" "$dest/"
-(cd "$dest" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+(cd "$dest" && "${npm[@]}" ci --no-audit --no-fund --loglevel=error >/dev/null)
 echo "configurable-http-proxy $("$dest/node_modules/.bin/configurable-http-proxy" --version) in $dest"
