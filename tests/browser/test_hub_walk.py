@@ -280,10 +280,16 @@ def _shot(page, name: str) -> None:
 
 
 def _dismiss(page) -> None:
-    """Close JupyterLab's toasts (the news question) so that they cover nothing."""
+    """Close JupyterLab's toasts (the news question) so that they cover nothing.
+
+    A toast can fade out by itself between the check and the click: that one is gone anyway.
+    """
     for button in page.locator(".jp-Notification-Toast-Close").all():
-        if button.is_visible():
-            button.click()
+        try:
+            if button.is_visible():
+                button.click(timeout=2000)
+        except PlaywrightError:
+            pass
 
 
 def _context(browser):
