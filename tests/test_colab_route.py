@@ -2,8 +2,8 @@
 
 Colab gives a kernel with torch, torchvision, numpy, matplotlib, ipykernel and pip, and nothing
 of ours: no ``lecnotes``, no myst-nb, no data. The test builds exactly that environment, opens
-two student editions (``notebooks/``) from a folder outside the repository, and runs them top
-to bottom with nbclient:
+chapter 1's student edition (``notebooks/``) from a folder outside the repository, and runs it
+top to bottom with nbclient:
 
 * the first cell must install ``lecnotes``, here from this checkout (``LECNOTES_INSTALL_FROM``,
   since CI cannot reach GitHub), and nothing but it and the small pure-Python packages it needs
@@ -13,16 +13,22 @@ to bottom with nbclient:
   (``LECNOTES_DATA_URL``) into an empty cache folder;
 * no cell may raise.
 
+Then a second edition's install cell, in a new kernel, must find ``lecnotes`` and do nothing,
+and every edition's imports must resolve in that environment. (Strict nbval runs every chapter
+top to bottom in the test environment; what Colab could lack is a package, which the import
+check catches for all editions at once.)
+
 Colab's packages come preinstalled, and so they do here: the fresh venv sees exactly those six
 packages and what they depend on (with the extras they ask for: torch's CUDA libraries), linked
 from the installed files of this test environment (the files pip would unpack again, about 6 GB,
 which cost a minute and a half per run). Nothing else is visible in it; lecnotes and myst-nb
 are not, which the first test asserts, and ``pip install`` in the first cell must work against
-it. The two chapters take about a minute.
+it.
 """
 
 from __future__ import annotations
 
+import ast
 import gzip
 import os
 import shutil
@@ -47,7 +53,8 @@ COLAB_PACKAGES = ["torch", "torchvision", "numpy", "matplotlib", "ipykernel", "p
 # packaging come with ipykernel and matplotlib).
 INSTALLED_BY_THE_FIRST_CELL = {"lecnotes", "tqdm", "pooch", "requests", "urllib3", "idna",
                                "certifi", "charset-normalizer"}
-CHAPTERS = ["01_custom_head", "04_averaging"]
+CHAPTERS = ["01_custom_head"]  # run top to bottom
+AGAIN = "04_averaging"  # its install cell only, once the first chapter has installed lecnotes
 # Which torch the venv would import, and whether it finds lecnotes, found the way `import` finds
 # them but without importing torch (about 3 s of CPU in each Python that does).
 WHICH_TORCH = ("from importlib.metadata import version; from importlib.util import find_spec; "
@@ -135,7 +142,8 @@ def data_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ran(colab, data_server, tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
-    """Each chapter's student edition, run top to bottom in the Colab-like kernel."""
+    """Chapter 1's student edition run top to bottom in the Colab-like kernel, then another
+    edition's install cell in a new kernel."""
     work = tmp_path_factory.mktemp("content")  # like Colab's /content: no repository around
     cache = tmp_path_factory.mktemp("cache")
     env = {k: v for k, v in os.environ.items()  # nothing of ours leaks in: progress bars on, as on Colab
@@ -161,6 +169,12 @@ def ran(colab, data_server, tmp_path_factory) -> dict[str, nbformat.NotebookNode
             NotebookClient(nb, kernel_name="colab", timeout=900,
                            resources={"metadata": {"path": str(work)}}).execute(env=env)
             results[name] = nb
+        again = nbformat.read(ROOT / "notebooks" / f"{AGAIN}.ipynb", as_version=4)
+        again.cells = [again.cells[0]]
+        again.cells[0].outputs = []
+        NotebookClient(again, kernel_name="colab", timeout=900,
+                       resources={"metadata": {"path": str(work)}}).execute(env=env)
+        results[AGAIN] = again
     finally:
         if old is None:
             os.environ.pop("JUPYTER_PATH", None)
@@ -189,7 +203,7 @@ def test_student_edition_runs_top_to_bottom_in_a_colab_like_kernel(ran, name):
 
 
 def test_the_first_cell_installs_lecnotes_once_and_keeps_the_kernels_torch(ran, colab):
-    first = [ran[name].cells[0] for name in CHAPTERS]
+    first = [ran[name].cells[0] for name in (*CHAPTERS, AGAIN)]
     assert "Installing" in _text(first[0])  # the first chapter installs
     assert _text(first[1]) == ""            # the second finds it and does nothing
     before = colab["which_torch"]
@@ -218,3 +232,30 @@ def test_no_cell_warns_the_student(ran, name):
     stderr = [o.text for c in ran[name].cells if c.cell_type == "code"
               for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
     assert not [t for t in stderr if "Warning" in t], stderr
+
+
+def _imported(nb: nbformat.NotebookNode) -> set[str]:
+    """The top-level modules a notebook's code cells import (IPython's magics left out)."""
+    names = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                         for line in cell.source.splitlines())
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_editions_imports_resolve_once_lecnotes_is_installed(ran, colab):
+    editions = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    wanted = sorted(set().union(*(_imported(nbformat.read(p, as_version=4)) for p in editions)))
+    assert {"lecnotes", "torch", "IPython"} <= set(wanted), wanted  # the parser sees imports
+    check = _run(colab["python"], "-c", "import sys, importlib.util as u; "
+                 "print(*[m for m in sys.argv[1:] if u.find_spec(m) is None])", *wanted,
+                 cwd=colab["base"])
+    assert check.returncode == 0 and check.stdout.split() == [], (
+        f"missing on Colab after the install cell: {check.stdout.split()} {check.stderr}")
