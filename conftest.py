@@ -26,6 +26,33 @@ if _WORKERS > 1:
 
     torch.set_num_threads(int(os.environ["LECNOTES_THREADS"]))  # this worker's tests
 
+# The order in which pytest-xdist hands files to the workers (`--no-loadscope-reorder`).
+# A file runs whole on one worker, so a long file handed out late runs alone at the end
+# while the other workers wait. The long ones go first: the chapters whose run, as `make
+# bench` last measured it on a quiet machine (bench/latest.json), takes LONG_CHAPTER_S or
+# more, and the test modules marked `pytest.mark.long`, each where its cost lives. The
+# rest keep pytest's order: the other chapters, then the tests, then the doctests.
+LONG_CHAPTER_S = 30
+
+
+def _long_chapters() -> set[str]:
+    import json
+    from pathlib import Path
+
+    bench = Path(__file__).parent / "bench" / "latest.json"
+    runs = json.loads(bench.read_text())["notebooks"] if bench.is_file() else {}
+    return {f"{name}.ipynb" for name, run in runs.items() if run["seconds"] >= LONG_CHAPTER_S}
+
+
+def pytest_collection_modifyitems(items):
+    long_chapters = _long_chapters()
+
+    def long(item) -> bool:
+        return item.path.name in long_chapters or item.get_closest_marker("long") is not None
+
+    items.sort(key=lambda item: not long(item))  # stable: each group keeps pytest's order
+
+
 # Left out of strict nbval: the full-size appendix needs internet (ImageNet weights and
 # Oxford-IIIT Pet) and is meant for a GPU. tests/test_full_size.py runs it in smoke mode.
 collect_ignore = ["chapters/full_size.ipynb"]

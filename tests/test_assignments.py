@@ -51,6 +51,8 @@ import nbformat
 import pytest
 from coursekit import ASSIGNMENTS, COURSE, copy_course, grading_env, nbgrader
 
+pytestmark = pytest.mark.long  # nbgrader grades every kind of submission: minutes
+
 STUDENTS = ["solution", "blank", "partial"]  # hand in every assignment
 CHEAPEST = "a1_custom_head"  # the quickest to grade: the late and the endless submissions use it
 LATE, STUCK = "late", "stuck"

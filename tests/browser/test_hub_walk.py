@@ -67,6 +67,8 @@ from sitehost import serve
 from sitekit import ROOT, repository
 from test_jupyterhub_link import CHAPTER, small_book, switched_on_config
 
+pytestmark = pytest.mark.long  # a hub, three users' servers and a grading run
+
 HUB = ROOT / "chapters" / "assignments" / "hub"
 _spec = importlib.util.spec_from_file_location("classroom", HUB / "classroom.py")
 classroom = importlib.util.module_from_spec(_spec)

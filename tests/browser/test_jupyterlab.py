@@ -34,6 +34,8 @@ from pathlib import Path
 import pytest
 from sitekit import ROOT, SHOTS
 
+pytestmark = pytest.mark.long  # five chapters opened and read in one JupyterLab
+
 CHAPTERS = ("01_custom_head", "02_dropout", "03_choosing_p", "04_averaging", "05_xtra_fc")
 LAB_SHOTS = SHOTS / "jupyterlab"
 START_TIMEOUT = 60  # seconds for the server to answer /api/status
