@@ -33,13 +33,16 @@ help:
 # constraints file holds the exact releases our machines and CI test with.
 # The installer is uv (pinned in constraints.txt), which pip puts into the venv first: it
 # resolves the same releases as pip, but links them from its cache instead of unpacking
-# them again, so a fresh clone's venv (about 6 GB with torch's CUDA libraries) takes
-# seconds once uv has fetched them, where pip took two minutes every time. uv reads no
+# them again, so a fresh clone's venv (about 6 GB with torch's CUDA libraries) takes about
+# half a minute once uv has fetched them, where pip took two minutes every time. uv reads no
 # pip.conf: it uses PyPI, or UV_INDEX_URL and the other UV_* variables where they are set.
+# Trap: uv writes no bytecode unless asked (pip always did). Where PYTHONDONTWRITEBYTECODE is
+# set, as on our CI machines, every Python would then compile torch's modules again as it
+# imports them: 200 s more CPU in make test. --compile-bytecode does it once, here.
 $(VENV)/.installed-%: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[$*]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[$*]'
 	@if $(BIN)/python -c "import ipykernel" 2>/dev/null; then \
 	  $(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lecnotes)" >/dev/null; fi
 	@touch $@
