@@ -240,7 +240,8 @@ def _imported(nb: nbformat.NotebookNode) -> set[str]:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+        code = "\n".join(line[: len(line) - len(line.lstrip())] + "pass"  # keeps the indent
+                         if line.lstrip().startswith(("%", "!")) else line
                          for line in cell.source.splitlines())
         for node in ast.walk(ast.parse(code)):
             if isinstance(node, ast.Import):

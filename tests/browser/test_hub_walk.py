@@ -64,7 +64,7 @@ import pytest
 from kernelenv import kernel_env
 from playwright.sync_api import Error as PlaywrightError
 from sitehost import serve
-from sitekit import ROOT, repository
+from sitekit import ROOT, dismiss, repository
 from test_jupyterhub_link import CHAPTER, small_book, switched_on_config
 
 pytestmark = pytest.mark.long  # a hub, three users' servers and a grading run
@@ -282,16 +282,8 @@ def _shot(page, name: str) -> None:
 
 
 def _dismiss(page) -> None:
-    """Close JupyterLab's toasts (the news question) so that they cover nothing.
-
-    A toast can fade out by itself between the check and the click: that one is gone anyway.
-    """
-    for button in page.locator(".jp-Notification-Toast-Close").all():
-        try:
-            if button.is_visible():
-                button.click(timeout=2000)
-        except PlaywrightError:
-            pass
+    """Close JupyterLab's toasts (the news question) so that they cover nothing."""
+    dismiss(page, ".jp-Notification-Toast-Close")
 
 
 def _context(browser):

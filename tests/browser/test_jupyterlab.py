@@ -32,7 +32,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sitekit import ROOT, SHOTS
+from sitekit import ROOT, SHOTS, dismiss
 
 pytestmark = pytest.mark.long  # five chapters opened and read in one JupyterLab
 
@@ -226,10 +226,7 @@ def _count(directive: str, nb: dict) -> int:
 
 def _dismiss(page) -> None:
     """Close whatever dialog or toast JupyterLab put over the notebook."""
-    for sel in (".jp-Dialog .jp-Dialog-button.jp-mod-reject", ".jp-Notification-Toast-Close"):
-        for button in page.locator(sel).all():
-            if button.is_visible():
-                button.click()
+    dismiss(page, ".jp-Dialog .jp-Dialog-button.jp-mod-reject", ".jp-Notification-Toast-Close")
 
 
 def _shoot_image(page, index: int, n: int, path: Path) -> None:
