@@ -23,7 +23,7 @@ help:
 	@echo "make assignments  the students' release of the nbgrader assignments (instructors)"
 	@echo "make hub      a class hub on http://127.0.0.1:8080: an instructor, two students, nbgrader (instructors)"
 	@echo "make bench    measure the book's speed (about 12 min): prints a table, writes bench/latest.json"
-	@echo "make bench-grading  what autograding costs per submission and for a class of 200 (about 5 min): bench/grading.json"
+	@echo "make bench-grading  what autograding costs per submission and for a class of 200 (about 10 min): bench/grading.json"
 	@echo "make pdf      one PDF of the whole book: _build/pdf/lesson4-annotated.pdf"
 	@echo "make publish  build and push the site to the gh-pages branch by hand (ghp-import)"
 

@@ -21,8 +21,10 @@ at most 10 s per submission of every assignment with one process on 2 cores.
 The course copy and the nbgrader command come from ``tests/coursekit.py``, which the
 assignment tests use too, so both grade in the same kind of course folder.
 
+Each figure is the median of ``--repeats`` runs (default 3), each on fresh submissions.
+
 Usage: python bench/bench_grading.py [--out bench/grading.json] [--per-process 3]
-                                     [--class-size 200] [ASSIGNMENT ...]
+                                     [--class-size 200] [--repeats 3] [ASSIGNMENT ...]
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import argparse
 import datetime
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,17 +84,27 @@ def autograde_seconds(course: Path, assignment: str, patterns: list[str]) -> flo
     return seconds
 
 
-def bench_assignment(course: Path, assignment: str, per_process: int, class_size: int) -> dict:
-    """One assignment's figures: seconds per submission with one and with two grader processes."""
-    names = {prefix: [f"{prefix}{i:02d}" for i in range(per_process)] for prefix in "spq"}
-    for students in names.values():
-        submit_solutions(course, assignment, students)
-    one = autograde_seconds(course, assignment, ["s*"]) / per_process
-    two = autograde_seconds(course, assignment, ["p*", "q*"]) / (2 * per_process)
+def bench_assignment(course: Path, assignment: str, per_process: int, class_size: int,
+                     repeats: int) -> dict:
+    """One assignment's figures: seconds per submission with one and with two grader processes.
+
+    Each figure is the median of ``repeats`` runs, every run on submissions of its own: the
+    same command on the same machine varies by a tenth or more from one run to the next.
+    """
+    ones, twos = [], []
+    for r in range(repeats):
+        names = {prefix: [f"r{r}{prefix}{i:02d}" for i in range(per_process)] for prefix in "spq"}
+        for students in names.values():
+            submit_solutions(course, assignment, students)
+        ones.append(autograde_seconds(course, assignment, [f"r{r}s*"]) / per_process)
+        twos.append(autograde_seconds(course, assignment, [f"r{r}p*", f"r{r}q*"])
+                    / (2 * per_process))
+    one, two = statistics.median(ones), statistics.median(twos)
     return {"s_per_submission_one_process": one, "s_per_submission_two_processes": two,
+            "one_process_runs_s": ones, "two_processes_runs_s": twos,
             "class_one_process_min": class_size * one / 60,
             "class_two_processes_min": class_size * two / 60,
-            "submissions_per_process": per_process}
+            "submissions_per_process": per_process, "repeats": repeats}
 
 
 def table(rows: dict, class_size: int) -> str:
@@ -106,7 +119,8 @@ def table(rows: dict, class_size: int) -> str:
     total_one = sum(r["class_one_process_min"] for r in rows.values())
     total_two = sum(r["class_two_processes_min"] for r in rows.values())
     lines.append(f"{'all five':16s} {'':10s} {'':12s}   {total_one:23.0f} min {total_two:8.0f} min")
-    lines.append("seconds per submission of the solution, the dearest kind (wall time / submissions)")
+    lines.append("seconds per submission of the solution, the dearest kind (wall time / submissions),"
+                 " the median of the runs")
     return "\n".join(lines)
 
 
@@ -118,13 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-process", type=int, default=3,
                         help="submissions each grader process grades (default 3)")
     parser.add_argument("--class-size", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each measurement; the figure is their median (default 3)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.assignments) - set(ASSIGNMENTS))
     if unknown:
         parser.error(f"unknown assignments {unknown}; the course has {list(ASSIGNMENTS)}")
-    if args.per_process < 1 or args.class_size < 1:
-        parser.error(f"--per-process and --class-size must be at least 1, got {args.per_process} "
-                     f"and {args.class_size}")
+    if min(args.per_process, args.class_size, args.repeats) < 1:
+        parser.error(f"--per-process, --class-size and --repeats must be at least 1, got "
+                     f"{args.per_process}, {args.class_size} and {args.repeats}")
     from bench import machine, progress  # bench.py: the machine, described the same way
 
     rows = {}
@@ -134,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         nbgrader(course, "generate_assignment", "*", "--force")
         for assignment in args.assignments:
             rows[assignment] = row = bench_assignment(course, assignment, args.per_process,
-                                                      args.class_size)
+                                                      args.class_size, args.repeats)
             progress(f"{assignment}: {row['s_per_submission_one_process']:.1f} s per submission")
     results = {"date": datetime.date.today().isoformat(), "class_size": args.class_size,
                "goal_s_per_submission": GOAL_S, "assignments": rows, "machine": machine(),

@@ -600,7 +600,7 @@ def error_of(nb: nbformat.NotebookNode, gid: str) -> str:
 
 
 def test_a3_grading_runs_separate_right_from_plausibly_wrong(autograded: Classroom) -> None:
-    """a3 grades on a short, fixed budget (three heads, at most 20 epochs): the bounds still pass the
+    """a3 grades on a short, fixed budget (two heads, at most 20 epochs): the bounds still pass the
     solution and fail an underfitting choice and a long run without dropout, for the reason the
     test states (a loss above the bound), not by accident."""
     folder = autograded.course / "autograded"
