@@ -427,6 +427,10 @@ class Learner(BodyFeatures):
         if list(map(id, _trainable(self.head))) != list(map(id, self._adam.params)):
             _check_head(self.head, self._probe().to(self.device), self.data.c)
             self._adam = _Adam(self.head.to(self.device))
+        if not self._adam.params:
+            raise ValueError("learn.head has no trainable parameters (every one has "
+                             "requires_grad=False), so fit would train nothing: unfreeze "
+                             "them (learn.head.requires_grad_(True)) or build a new head")
         self._adam.use(lr, wd)
 
 

@@ -506,6 +506,17 @@ def test_a_layer_swapped_into_the_head_is_trained(small, tmp_path):
     assert not torch.equal(learn.head[2].weight, before)
 
 
+def test_a_head_with_nothing_to_train_is_refused_before_any_epoch(small, tmp_path):
+    learn = quick(small, tmp_path)
+    learn.head.requires_grad_(False)
+    with pytest.raises(ValueError, match=r"learn\.head has no trainable parameters.*unfreeze"):
+        learn.fit(1, 1e-3)
+    assert len(learn.history) == 0
+    learn.head.requires_grad_(True)
+    learn.fit(1, 1e-3)  # unfrozen, it trains
+    assert len(learn.history) == 1
+
+
 def test_an_unchanged_head_keeps_its_adam_across_fits(small, tmp_path):
     learn = quick(small, tmp_path)
     learn.fit(1, 1e-3)
