@@ -631,3 +631,6 @@ def test_config_course_and_timeout() -> None:
     timeout = config.Execute.timeout
     assert isinstance(timeout, int) and 60 <= timeout <= 300, f"Execute.timeout = {timeout!r}"
     assert SHORT_TIMEOUT_S < timeout, "the endless-cell test must shorten the course's timeout"
+    # a graded kernel is stopped, not asked to exit: its teardown after importing torch is about
+    # a second, a tenth of a3's grading (bench/grading.json)
+    assert config.Execute.shutdown_kernel == "immediate"

@@ -22,6 +22,11 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # cells are graded as usual. Longer than needed costs a class little; too short fails right answers.
 c.Execute.timeout = 120
 
+# Once a submission's last cell has run, stop its kernel at once instead of asking it to exit:
+# every output is already in the notebook, and a kernel that has imported torch spends about a
+# second tearing itself down, a tenth of what grading a submission costs.
+c.Execute.shutdown_kernel = "immediate"
+
 # What students see in place of a solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
