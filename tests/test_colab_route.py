@@ -166,13 +166,13 @@ def ran(colab, data_server, tmp_path_factory) -> dict[str, nbformat.NotebookNode
             for cell in nb.cells:
                 if cell.cell_type == "code":  # as a student opens it: the book's outputs go
                     cell.outputs, cell.execution_count = [], None
-            NotebookClient(nb, kernel_name="colab", timeout=900,
+            NotebookClient(nb, kernel_name="colab", timeout=900, shutdown_kernel="immediate",
                            resources={"metadata": {"path": str(work)}}).execute(env=env)
             results[name] = nb
         again = nbformat.read(ROOT / "notebooks" / f"{AGAIN}.ipynb", as_version=4)
         again.cells = [again.cells[0]]
         again.cells[0].outputs = []
-        NotebookClient(again, kernel_name="colab", timeout=900,
+        NotebookClient(again, kernel_name="colab", timeout=900, shutdown_kernel="immediate",
                        resources={"metadata": {"path": str(work)}}).execute(env=env)
         results[AGAIN] = again
     finally:
