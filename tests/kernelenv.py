@@ -11,6 +11,9 @@ pytest (the root ``conftest.py``), ``scripts/execute.py``, ``bench/bench.py``, t
 build of the browser tests and the nbgrader tests all take their environment from here.
 ``make lab`` does not: a student's JupyterLab shows the progress bars.
 
+One more is for speed alone: ``DEFAULTS``' glibc settings, which stop big tensors' memory
+from going back to the system between training steps.
+
 Kernels started side by side (pytest's workers, two graders) also take :func:`sharing`, so
 that they split the cores instead of fighting over them.
 """
@@ -22,6 +25,15 @@ from collections.abc import Mapping
 
 UNSET = ("MPLBACKEND",)
 SET = {"LECNOTES_PROGRESS": "0"}
+# Trap: glibc hands every freed block over 32 MiB back to the system at once, so a training
+# loop that frees and allocates the same big tensors each step (a sweep's stacked gradients,
+# 126 MB on the big body) has the system zero fresh pages for it every step: about a sixth of
+# the big body's sweep went on page faults. With these settings blocks under 256 MiB stay in
+# the process, which then keeps up to 1 GiB it no longer uses (a tenth more peak memory in
+# that sweep). No result changes: torch aligns every tensor the same way whichever memory it
+# gets. A GLIBC_TUNABLES already set is kept as it is.
+DEFAULTS = {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=268435456:"
+                              "glibc.malloc.trim_threshold=1073741824"}
 
 
 def kernel_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -29,14 +41,16 @@ def kernel_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
 
     Example:
         >>> env = kernel_env({"MPLBACKEND": "Agg", "HOME": "/h"})
-        >>> sorted(env.items())
-        [('HOME', '/h'), ('LECNOTES_PROGRESS', '0')]
+        >>> sorted(env)
+        ['GLIBC_TUNABLES', 'HOME', 'LECNOTES_PROGRESS']
+        >>> env["LECNOTES_PROGRESS"]
+        '0'
     """
     env = dict(os.environ if base is None else base)
     for name in UNSET:
         env.pop(name, None)
     env.update(SET)
-    return env
+    return {**DEFAULTS, **env}
 
 
 def apply() -> None:
@@ -44,6 +58,8 @@ def apply() -> None:
     for name in UNSET:
         os.environ.pop(name, None)
     os.environ.update(SET)
+    for name, value in DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 def sharing(processes: int) -> dict[str, str]:
