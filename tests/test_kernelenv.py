@@ -1,6 +1,7 @@
 """tests/kernelenv.py: the one definition of our kernels' environment."""
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -29,7 +30,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's settings")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="settings of glibc's malloc")
 def test_kernels_reuse_a_freed_big_block_instead_of_faulting_in_fresh_pages():
     def faults(env):
         run = subprocess.run([sys.executable, "-c", _REUSE], env=env, capture_output=True,
