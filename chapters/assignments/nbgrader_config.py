@@ -24,7 +24,7 @@ c.Execute.timeout = 120
 
 # Once a submission's last cell has run, stop its kernel at once instead of asking it to exit:
 # every output is already in the notebook, and a kernel that has imported torch spends about a
-# second tearing itself down, a tenth of what grading a submission costs.
+# second tearing itself down: a tenth of a3's grading, a quarter of the other assignments'.
 c.Execute.shutdown_kernel = "immediate"
 
 # What students see in place of a solution.
