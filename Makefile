@@ -82,10 +82,11 @@ WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 test: lint
 	$(BIN)/python -m pytest -n $(WORKERS)
 
-# Strict nbval as another CPU would run it: PyTorch's portable kernels (no AVX2 or AVX-512) and
-# an empty activation cache, so nothing computed on this machine is reused. Slower than `test`.
+# Strict nbval as another CPU would run it: PyTorch's portable kernels (no AVX2 or AVX-512), an
+# empty activation cache and no kept sweeps, so nothing computed on this machine is reused.
+# Slower than `test`.
 test-portable: setup
-	@cache=$$(mktemp -d) && ATEN_CPU_CAPABILITY=default LECNOTES_CACHE=$$cache \
+	@cache=$$(mktemp -d) && ATEN_CPU_CAPABILITY=default LECNOTES_CACHE=$$cache LECNOTES_SWEEP_CACHE=off \
 	  $(BIN)/python -m pytest -p no:cacheprovider chapters/; rc=$$?; rm -rf "$$cache"; exit $$rc
 
 # The project's ruff settings allow 110 characters a line; the chapters' code cells and

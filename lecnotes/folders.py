@@ -7,6 +7,8 @@ the platform's own, ``~/.cache/lecnotes`` on Linux:
 * ``fashion-mnist``: the downloaded IDX files (:func:`lecnotes.data.cache_dir`);
 * ``activations``: the body's cached activations
   (:func:`lecnotes.precompute.default_cache_dir`, which ``$LECNOTES_CACHE`` overrides);
+* ``sweeps``: finished sweeps (:mod:`lecnotes.memo`, which ``$LECNOTES_SWEEP_CACHE``
+  overrides);
 * ``pets``: Oxford-IIIT Pet, for the full-size appendix (:mod:`lecnotes.pets`).
 """
 

@@ -289,13 +289,14 @@ def _read(path: Path, key: str) -> torch.Tensor | None:
     return feats if ok else None
 
 
-def _write(path: Path, key: str, feats: torch.Tensor) -> None:
+def _write(path: Path, saved: dict) -> None:
+    """``torch.save(saved)`` to ``path`` atomically: a temporary file, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             try:
-                torch.save({"key": key, "features": feats, "sha256": _sha256(feats)}, f)
+                torch.save(saved, f)
             except RuntimeError as exc:  # torch's zip writer's error for a full disk
                 raise OSError(f"torch.save could not write {path.name}, usually "
                               f"because the disk is full ({str(exc).strip()})") from exc
@@ -370,7 +371,7 @@ def cached_activations(model: nn.Module, images: torch.Tensor, transform: Callab
         return feats, True
     feats = compute_activations(model, images, transform, device=device)
     try:
-        _write(path, key, feats)
+        _write(path, {"key": key, "features": feats, "sha256": _sha256(feats)})
     except OSError as exc:
         _warn(f"The activation cache folder {folder} cannot be used "
               f"({type(exc).__name__}: {exc.strerror or exc}), so the activations are "

@@ -32,8 +32,12 @@ Evaluation is the expensive part (every head on every validation image, every ep
 BatchNorm's eval-mode affine map is folded into the next Linear layer, and the
 validation activations are never copied G times. The test split is not scored while
 training: after the sweep, :meth:`Sweep.per_image` scores the heads you ask for, at
-    their final epoch or at the
-epoch of their lowest validation loss (early stopping), on any split.
+their final epoch or at the epoch of their lowest validation loss (early stopping), on
+any split.
+
+A finished sweep is kept on disk (:mod:`lecnotes.memo`): the same sweep asked for again,
+with the same code, data and arithmetic, is read back bit for bit instead of trained
+(:attr:`Sweep.from_cache` says which).
 
 Example:
     >>> from lecnotes.data import target_task
@@ -55,6 +59,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import memo
 from ._checks import a_list, batch_size, flag, non_negative_number, positive_int, positive_number
 from ._checks import seed as check_seed
 from .body import pretrained_body
@@ -91,6 +96,8 @@ class Sweep:
     heads: dict = field(default_factory=dict, repr=False)
     """For :meth:`per_image`: the trained heads (``"final"``, ``"best"``) and ``"features"``, which
     gives a split's activations and labels."""
+    from_cache: bool = False
+    """Whether the curves and heads were read from :mod:`lecnotes.memo` instead of trained."""
 
     def best(self, name: str = "valid_loss") -> torch.Tensor:
         """Per run, the lowest value of a loss curve (highest of an accuracy): ``[settings, seeds]``."""
@@ -304,7 +311,8 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
     ``xtra_fc`` (default ``[512]``), ``lr``, ``bs``, ``wd``, ``body`` and ``cache_dir``
     are as for :class:`~lecnotes.learner.Learner`, and the same for every head.
 
-    Returns a :class:`Sweep` with curves ``[len(settings), len(seeds), epochs]``. An
+    Returns a :class:`Sweep` with curves ``[len(settings), len(seeds), epochs]``, read
+    back from :mod:`lecnotes.memo` when this sweep was trained before. An
     argument of the wrong kind or range is a ValueError or TypeError naming it, before
     any training; a head whose loss blew up (far too large an ``lr`` or ``wd``), a
     FloatingPointError naming them, the epoch, the loss and the first such head.
@@ -319,15 +327,32 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
         resolve_ps(setting, xtra_fc)
     feats = BodyFeatures(pretrained_body() if body is None else body, data, cache_dir)
     model = _stacked(settings, seeds, xtra_fc, feats.n_features, data.c)
-    opt = torch.optim.Adam(_per_head(model), lr=lr, weight_decay=wd, fused=True)
-    refuse = (lr, wd, settings, seeds)
-    curves, best = _fit(model, opt, feats, epochs, bs, eval_train, refuse)
-    shape = (len(settings), len(seeds), epochs)
-    out = {k: torch.stack(v, -1).float().reshape(shape) if v else torch.empty(0)
-           for k, v in curves.items()}
+    key = memo.sweep_key(
+        settings=[resolve_ps(s, xtra_fc) for s in settings], seeds=seeds, epochs=epochs,
+        xtra_fc=xtra_fc, lr=lr, bs=bs, wd=wd, eval_train=eval_train, classes=data.c,
+        **{split: (feats.activations(split), data.split(split)[1]) for split in ("train", "valid")})
+    kept = memo.load(key)
+    if kept is None:
+        out, best = _trained(model, feats, epochs, bs, lr, wd, eval_train, settings, seeds)
+        memo.save(key, {"curves": out, "final": model.state_dict(), "best": best.state_dict()})
+    else:
+        out, best = kept["curves"], copy.deepcopy(model)
+        model.load_state_dict(kept["final"])
+        best.load_state_dict(kept["best"])
     heads = {"final": model, "best": best,
              "features": lambda split: (feats.activations(split), data.split(split)[1])}
-    return Sweep(list(settings), seeds, **out, heads=heads)
+    return Sweep(list(settings), seeds, **out, heads=heads, from_cache=kept is not None)
+
+
+def _trained(model: _Stacked, feats: BodyFeatures, epochs: int, bs: int, lr: float, wd: float,
+             eval_train: bool, settings: list, seeds: list[int]) -> tuple[dict, _Stacked]:
+    """Train the stacked heads: the curves ``[settings, seeds, epochs]`` by name, and the
+    heads at their best epoch."""
+    opt = torch.optim.Adam(_per_head(model), lr=lr, weight_decay=wd, fused=True)
+    curves, best = _fit(model, opt, feats, epochs, bs, eval_train, (lr, wd, settings, seeds))
+    shape = (len(settings), len(seeds), epochs)
+    return {k: torch.stack(v, -1).float().reshape(shape) if v else torch.empty(0)
+            for k, v in curves.items()}, best
 
 
 def _fit(model: _Stacked, opt: torch.optim.Optimizer, feats: BodyFeatures, epochs: int,

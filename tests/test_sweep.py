@@ -16,6 +16,12 @@ import lecnotes as L
 from lecnotes.sweep import Sweep, sweep
 
 
+@pytest.fixture(autouse=True)
+def train_every_sweep(monkeypatch):
+    """These tests are about training: no sweep is read back from a run before (tests/test_memo.py)."""
+    monkeypatch.setenv("LECNOTES_SWEEP_CACHE", "off")
+
+
 @pytest.fixture(scope="module")
 def data():
     return L.target_task(n_train=40, n_valid=40)
