@@ -291,6 +291,11 @@ def folder(value: object, name: str) -> Path:
                     f"got {value!r}")
 
 
+OFF = ("0", "false", "no", "off")
+ON = ("1", "true", "yes", "on")
+"""The words an environment variable may use for off and on (any case)."""
+
+
 def env_switch(variable: str, off: str, on: str, auto: str | None = None) -> bool | None:
     """The environment variable ``variable`` read as a switch, or a ValueError naming it.
 
@@ -312,9 +317,9 @@ def env_switch(variable: str, off: str, on: str, auto: str | None = None) -> boo
     """
     raw = os.environ.get(variable, "")
     value = raw.strip().lower()
-    if value in ("0", "false", "no", "off"):
+    if value in OFF:
         return False
-    if value in ("1", "true", "yes", "on"):
+    if value in ON:
         return True
     if value == "" or (auto is not None and value == "auto"):
         return None

@@ -32,8 +32,9 @@ from pathlib import Path
 
 import torch
 
+from ._checks import OFF
 from .folders import user_cache_dir
-from .precompute import _digest, _parts, _write
+from .precompute import _digest, _parts, _warn, _write
 
 FORMAT = 1  # bump when the file layout or the key changes
 KEEP_BYTES = 2 * 2**30
@@ -44,6 +45,8 @@ _warned: set[str] = set()
 
 def folder() -> Path | None:
     """Where sweeps are kept: ``$LECNOTES_SWEEP_CACHE`` or the user's cache; None when off.
+
+    ``off`` is any of the words :func:`lecnotes._checks.env_switch` reads as off.
 
     Example:
         >>> saved = os.environ.pop("LECNOTES_SWEEP_CACHE", None)
@@ -56,7 +59,7 @@ def folder() -> Path | None:
         >>> _ = None if saved else os.environ.pop("LECNOTES_SWEEP_CACHE")
     """
     raw = os.environ.get("LECNOTES_SWEEP_CACHE", "").strip()
-    if raw.lower() in ("0", "false", "no", "off"):
+    if raw.lower() in OFF:
         return None
     return Path(raw).expanduser() if raw else user_cache_dir("sweeps")
 
@@ -117,13 +120,10 @@ def save(key: str, payload: dict) -> None:
         check = _digest(_parts(payload, "payload"))
         _write(where / f"{key}.pt", {"key": key, "payload": payload, "check": check})
     except OSError as exc:
-        message = (f"The sweep cache folder {where} cannot be used ({type(exc).__name__}: "
-                   f"{exc.strerror or exc}), so this sweep is not kept; the next run trains it "
-                   "again. Point $LECNOTES_SWEEP_CACHE at a folder you can write to, or set it "
-                   "to off.")
-        if message not in _warned:
-            _warned.add(message)
-            warnings.warn(message, UserWarning, stacklevel=3)
+        _warn(f"The sweep cache folder {where} cannot be used ({type(exc).__name__}: "
+              f"{exc.strerror or exc}), so this sweep is not kept; the next run trains it "
+              "again. Point $LECNOTES_SWEEP_CACHE at a folder you can write to, or set it to "
+              "off.", _warned)
         return
     _prune(where)
 
