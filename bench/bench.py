@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 import lecnotes as L
 from lecnotes.dropout import dropout
+from lecnotes.memo import cpu_name
 from lecnotes.task import Task
 
 # The kernel environment is the tests' own, in tests/.
@@ -197,15 +198,7 @@ def bench_site(build_dir: Path) -> dict:
 
 
 def machine() -> dict:
-    model = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "torch": torch.__version__,
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "torch": torch.__version__,
             "torch_threads": L.repro.THREADS, "python": platform.python_version(),
             "peak_rss_bench_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 

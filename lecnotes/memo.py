@@ -71,7 +71,7 @@ def _code() -> str:
     return _digest(chain.from_iterable((f.name, f.read_bytes()) for f in files))
 
 
-def _cpu() -> str:
+def cpu_name() -> str:
     """The CPU's model name (Linux), else what the platform reports."""
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
@@ -88,7 +88,7 @@ def sweep_key(**arguments: object) -> str:
         >>> k == sweep_key(epochs=2, train=torch.zeros(3)), k == sweep_key(epochs=3, train=torch.zeros(3))
         (True, False)
     """
-    machine = (FORMAT, _code(), str(torch.__version__), sys.version, _cpu(),
+    machine = (FORMAT, _code(), str(torch.__version__), sys.version, cpu_name(),
                torch.backends.cpu.get_cpu_capability(), torch.get_num_threads(),
                str(torch.get_default_dtype()), torch.are_deterministic_algorithms_enabled())
     return _digest(chain(_parts(machine, "the machine"), _parts(arguments, "the sweep")))
