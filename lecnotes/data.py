@@ -151,7 +151,8 @@ def _not_found(reason: str) -> FileNotFoundError:
 
 
 def find_data_dir(allow_download: bool | None = None) -> Path:
-    """Return the folder holding the four IDX files, downloading them first if need be.
+    """Return the folder holding the four IDX files (for :func:`load_split`), downloading
+    them first if need be.
 
     The order is ``$LECNOTES_DATA`` (only that folder, when set), :func:`cache_dir`,
     then :data:`DEBIAN_DIR`; when none holds the files they are downloaded into
@@ -161,16 +162,11 @@ def find_data_dir(allow_download: bool | None = None) -> Path:
         allow_download: whether missing files may be downloaded; ``None`` (the default)
             asks :func:`download_allowed`, i.e. ``$LECNOTES_DOWNLOAD``.
 
-    Returns:
-        The folder, to pass to :func:`load_split`.
-
     Raises:
-        FileNotFoundError: ``$LECNOTES_DATA`` is set but is not a folder holding the
-            files (the message names it); or the files are nowhere and downloading is
-            off or failed (the message names the folders looked in and both ways to get
-            the data; a network error is chained as the cause).
-        DownloadError: a download arrived cut short or damaged (nothing is kept;
-            run again).
+        FileNotFoundError: ``$LECNOTES_DATA`` is set but holds no files, or the files are
+            nowhere and downloading is off or failed (a network error is the cause); the
+            message names the folders looked in and both ways to get the data.
+        DownloadError: a download arrived cut short or damaged (nothing is kept; run again).
 
     Example:
         >>> fashion.missing(find_data_dir())
@@ -334,23 +330,19 @@ def target_task(n_train: int | None = 100, n_valid: int | None = 1000, seed: int
                 folder: str | Path | None = None) -> Task:
     """The target task: classes ``TARGET_CLASSES``, with few labels, to train heads on.
 
-    Three disjoint splits: training and validation images are drawn from the official
-    training split, and the test split is all of the official test images of the five
-    classes (1000 each). Choose settings on the validation images; look at the test
-    images once, to report.
+    Three disjoint splits: training and validation images drawn from the official training
+    split, and all the official test images of the five classes (1000 each) as the test
+    split. Choose settings on the validation images; look at the test images once, to report.
 
     Args:
-        n_train: labelled training images per class (default 100, so 500 in all: few
-            enough to overfit).
-        n_valid: validation images per class (default 1000, so 5000 in all), drawn from
-            the official training images not used for training; ``n_train + n_valid`` is
-            at most 6000, the images each class has there.
-        seed: seeds which training and validation images are drawn (the test split is
-            fixed).
+        n_train: labelled training images per class (default 100: 500 in all, few enough
+            to overfit).
+        n_valid: validation images per class (default 1000: 5000 in all); ``n_train +
+            n_valid`` is at most 6000, the official training images of each class.
+        seed: which training and validation images are drawn (the test split is fixed).
 
     Raises:
-        ValueError: a count that is not a positive integer, or more than the data
-            holds; the message names ``n_train`` and ``n_valid``.
+        ValueError: a count that is not a positive integer, or more than the data holds.
 
     Example:
         >>> tgt = target_task()
@@ -365,11 +357,9 @@ def target_task(n_train: int | None = 100, n_valid: int | None = 1000, seed: int
     x, y = load_split("train", folder)
     have = int(y.bincount(minlength=len(CLASSES))[list(TARGET_CLASSES)].min())
     if n_train + n_valid > have:  # type: ignore[operator]
-        raise ValueError(
-            f"n_train + n_valid must be at most {have} (the official training images "
-            f"of each class, from which both are drawn), got n_train={n_train} and "
-            f"n_valid={n_valid}: lower one of them"
-        )
+        raise ValueError(f"n_train + n_valid must be at most {have} (the official training images "
+                         f"of each class, from which both are drawn), got n_train={n_train} and "
+                         f"n_valid={n_valid}: lower one of them")
     drawn = _indices(y, TARGET_CLASSES, n_train + n_valid, g)  # type: ignore[operator]
     train = _take(x, y, TARGET_CLASSES, [idx[:n_train] for idx in drawn])
     valid = _take(x, y, TARGET_CLASSES, [idx[n_train:] for idx in drawn])

@@ -76,6 +76,17 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, rescale: boo
         tensor([2., 0., 0., 2.])
     """
     p = probability(p, "p")
+    _check_activations(x)
+    training = flag(training, "training", "drop while training; False passes x through")
+    rescale = flag(rescale, "rescale", "scale the survivors by 1 / (1 - p)")
+    if not training or p == 0:
+        return x
+    keep = dropout_mask(x.shape, p, generator, device=x.device).to(x.dtype)
+    return x * keep / (1 - p) if rescale else x * keep
+
+
+def _check_activations(x: object) -> None:
+    """A tensor dropout can rescale: floating point (or complex), never integers or bools."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"dropout needs a torch tensor x (activations), got {type(x).__name__}; "
                         "convert it first with torch.as_tensor(x, dtype=torch.float32)")
@@ -84,12 +95,6 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, rescale: boo
             f"dropout needs a floating-point tensor x (activations), got dtype {x.dtype}: rescaling "
             "the survivors by 1 / (1 - p) makes fractions. Convert it first with x.float()."
         )
-    training = flag(training, "training", "drop while training; False passes x through")
-    rescale = flag(rescale, "rescale", "scale the survivors by 1 / (1 - p)")
-    if not training or p == 0:
-        return x
-    keep = dropout_mask(x.shape, p, generator, device=x.device).to(x.dtype)
-    return x * keep / (1 - p) if rescale else x * keep
 
 
 class Dropout(nn.Module):

@@ -64,6 +64,14 @@ def glue(name: str, value: Any, fmt: str | None = None) -> None:
     shell = get_ipython()
     if shell is None:
         raise RuntimeError("glue() records values in a notebook's outputs; run it in Jupyter")
+    bundle, metadata = _formatted_by_ipython(shell, name, value)
+    prefix = "" if is_figure(value) else PREFIX
+    metadata = {**metadata, "scrapbook": {"name": name, "mime_prefix": prefix}}
+    display({prefix + key: data for key, data in bundle.items()}, raw=True, metadata=metadata)
+
+
+def _formatted_by_ipython(shell: Any, name: str, value: Any) -> tuple[dict, dict]:
+    """IPython's display bundle and metadata of ``value``, or a ValueError naming ``name``."""
     try:
         repr(value)
     except Exception as exc:
@@ -75,9 +83,7 @@ def glue(name: str, value: Any, fmt: str | None = None) -> None:
         raise ValueError(f"glue cannot record {name!r}: IPython could not display the value (a "
                          f"{type(value).__qualname__}; see the error above). Glue a number, a "
                          "string or a figure")
-    prefix = "" if is_figure(value) else PREFIX
-    metadata = {**metadata, "scrapbook": {"name": name, "mime_prefix": prefix}}
-    display({prefix + key: data for key, data in bundle.items()}, raw=True, metadata=metadata)
+    return bundle, metadata
 
 
 def formatted(value: Any, fmt: str, name: str = "value") -> str:

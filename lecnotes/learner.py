@@ -275,10 +275,9 @@ class Learner(BodyFeatures):
         progress: show a tqdm bar during ``fit``; default: only when run interactively
             and ``$LECNOTES_PROGRESS`` is not ``0``.
 
-    Numbers may be Python's or numpy's (``bs=np.int64(64)``), flags Python's or numpy's
-    bools. An argument of the wrong kind or range, or a task with fewer than 2 training
-    images or none for validation, is a ValueError or TypeError naming it; ``bs``,
-    ``precompute`` and ``progress`` are checked again whenever they are set.
+    Numbers and flags may be Python's or numpy's. A wrong argument, or a task with fewer
+    than 2 training images or none for validation, is a ValueError or TypeError naming
+    it; ``bs``, ``precompute`` and ``progress`` are checked again whenever they are set.
 
     Example:
         >>> from lecnotes.data import target_task
@@ -322,9 +321,8 @@ class Learner(BodyFeatures):
     def _check_new_task(self, task: Task) -> None:
         _check_task(task)
         if task.c != self.data.c:
-            raise ValueError(f"data has {task.c} classes, but the head was built for "
-                             f"{self.data.c} (task {self.data.name!r}): build a new "
-                             f"Learner for task {task.name!r}")
+            raise ValueError(f"data has {task.c} classes, but the head was built for {self.data.c} "
+                             f"(task {self.data.name!r}): build a new Learner for task {task.name!r}")
 
     @classmethod
     def pretrained(cls, data: Task, xtra_fc: list[int] | None = None,
@@ -365,8 +363,7 @@ class Learner(BodyFeatures):
 
         Raises:
             ValueError: ``split`` or ``mode`` is none of the allowed values.
-            FloatingPointError: the loss is nan or infinite (a ``fit`` blew the weights
-                up).
+            FloatingPointError: the loss is nan or infinite (a ``fit`` blew the weights up).
         """
         if mode not in ("eval", "train"):
             raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
@@ -378,18 +375,15 @@ class Learner(BodyFeatures):
 
     def fit(self, epochs: int, lr: float, eval_train: bool = False,
             wd: float = 0.0) -> History:
-        """Train the head with Adam for ``epochs`` passes over the training set.
+        """Train the head with Adam for ``epochs`` passes; returns the learner's :class:`History`.
 
         Calls add up: the history grows and Adam keeps its moment estimates from one
         call to the next, unless ``lr`` or ``wd`` changed, which starts Adam afresh.
 
         Args:
             epochs, lr: number of epochs (at least 1), learning rate (finite, above 0).
-            eval_train: also record the eval-mode loss and accuracy on the whole
-                training set.
+            eval_train: also record eval-mode loss and accuracy on the whole training set.
             wd: weight decay (L2 penalty), a finite number >= 0; default 0.
-
-        Returns the learner's :class:`History`, which keeps growing across calls.
 
         Raises:
             ValueError: an argument of the wrong kind or range; nothing is trained.
@@ -402,36 +396,40 @@ class Learner(BodyFeatures):
         wd = non_negative_number(wd, "wd", "the weight decay")
         eval_train = flag(eval_train, "eval_train", "also score the whole training set after "
                           "every epoch, dropout off")
-        self._ready_adam(lr, wd)
+        adam = _ready_adam(self, lr, wd)
         train = self._features("train", self.precompute)
         scored = [(*self._features(split, self.precompute), what)
                   for split, what in _SCORED[: 1 + eval_train]]
         try:
             for _ in _epochs(epochs, self.progress):
                 epoch = len(self.history) + 1
-                self.history.add_epoch(*_epoch(self.head, self._adam, self._rng,
-                                               self.bs, epoch, train, scored))
+                self.history.add_epoch(*_epoch(self.head, adam, self._rng, self.bs,
+                                               epoch, train, scored))
         finally:
             self.head.eval()
         return self.history
 
-    def _ready_adam(self, lr: float, wd: float) -> None:
-        """Adam for ``fit``: kept while it steps the head's parameters, a new one for a new head.
 
-        ``learn.head = custom_head(...)`` would otherwise train nothing: the optimiser would
-        keep stepping the old head's parameters. The new head is checked first.
-        """
-        if not isinstance(self.head, nn.Module):
-            raise TypeError(f"learn.head must be a torch.nn.Module (for example "
-                            f"custom_head(...)), got {self.head!r}")
-        if list(map(id, _trainable(self.head))) != list(map(id, self._adam.params)):
-            _check_head(self.head, self._probe().to(self.device), self.data.c)
-            self._adam = _Adam(self.head.to(self.device))
-        if not self._adam.params:
-            raise ValueError("learn.head has no trainable parameters (every one has "
-                             "requires_grad=False), so fit would train nothing: unfreeze "
-                             "them (learn.head.requires_grad_(True)) or build a new head")
-        self._adam.use(lr, wd)
+def _ready_adam(learn: Learner, lr: float, wd: float) -> _Adam:
+    """The Adam that ``learn.fit`` steps: kept while it steps the head's parameters, a new
+    one for a new head.
+
+    ``learn.head = custom_head(...)`` would otherwise train nothing: the optimiser would
+    keep stepping the old head's parameters. The new head is checked first.
+    """
+    head = learn.head
+    if not isinstance(head, nn.Module):
+        raise TypeError(f"learn.head must be a torch.nn.Module (for example "
+                        f"custom_head(...)), got {head!r}")
+    if list(map(id, _trainable(head))) != list(map(id, learn._adam.params)):
+        _check_head(head, learn._probe().to(learn.device), learn.data.c)
+        learn._adam = _Adam(head.to(learn.device))
+    if not learn._adam.params:
+        raise ValueError("learn.head has no trainable parameters (every one has "
+                         "requires_grad=False), so fit would train nothing: unfreeze "
+                         "them (learn.head.requires_grad_(True)) or build a new head")
+    learn._adam.use(lr, wd)
+    return learn._adam
 
 
 _SCORED = (("valid", "validation loss"), ("train", "training loss (eval mode)"))

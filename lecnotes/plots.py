@@ -120,16 +120,8 @@ def image_grid(images: torch.Tensor, title: str, row_labels: Sequence[str] | Non
         >>> image_grid(torch.rand(1, 2, 8, 8), "Shared", vmin=0, vmax=2).axes[1].images[0].get_clim()
         (0.0, 2.0)
     """
-    if vmin is not None and vmax is not None and not vmin < vmax:
-        raise ValueError(f"vmin must be below vmax, got vmin={vmin!r} and vmax={vmax!r}")
-    if not isinstance(images, torch.Tensor) or images.dim() != 4 or 0 in images.shape:
-        got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"images must be a tensor [rows, cols, H, W] (one image per panel), got "
-                         f"{got}; a single row of images x is x[None]")
+    _check_grid(images, row_labels, col_labels, vmin, vmax)
     rows, cols = images.shape[:2]
-    for labels, name, n in ((row_labels, "row_labels", rows), (col_labels, "col_labels", cols)):
-        if labels is not None and len(names(labels, name, "one label per panel")) != n:
-            raise ValueError(f"{name} must have {n} labels, one per panel, got {len(labels)}")
     fig, axes = plt.subplots(rows, cols, figsize=size or (1.3 * cols + 1, 1.3 * rows + 0.8),
                              dpi=100, squeeze=False)
     for (r, c), ax in np.ndenumerate(axes):
@@ -148,6 +140,21 @@ def image_grid(images: torch.Tensor, title: str, row_labels: Sequence[str] | Non
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def _check_grid(images: object, row_labels: Sequence[str] | None,
+                col_labels: Sequence[str] | None, vmin: float | None, vmax: float | None) -> None:
+    """What :func:`image_grid` needs: ``[rows, cols, H, W]`` images, one label per panel."""
+    if vmin is not None and vmax is not None and not vmin < vmax:
+        raise ValueError(f"vmin must be below vmax, got vmin={vmin!r} and vmax={vmax!r}")
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or 0 in images.shape:
+        got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"images must be a tensor [rows, cols, H, W] (one image per panel), got "
+                         f"{got}; a single row of images x is x[None]")
+    rows, cols = images.shape[:2]
+    for labels, name, n in ((row_labels, "row_labels", rows), (col_labels, "col_labels", cols)):
+        if labels is not None and len(names(labels, name, "one label per panel")) != n:
+            raise ValueError(f"{name} must have {n} labels, one per panel, got {len(labels)}")
 
 
 def bar_chart(values: Mapping[str, float], title: str, xlabel: str, ylabel: str = "",

@@ -183,7 +183,7 @@ def _code(code: types.CodeType, where: str) -> Iterator[Part]:
 
 def cache_key(model: nn.Module, images: torch.Tensor, transform: Callable,
               device: torch.device | str | None = None) -> str:
-    """A sha256 over the model, the images, the transform, the versions and the device.
+    """A sha256 (64 hex digits) over the model, images, transform, versions and device.
 
     What goes in is listed in the module's docstring, read by content (never by ``repr``
     or memory address), so the same content gives the same key in any session and any
@@ -194,9 +194,6 @@ def cache_key(model: nn.Module, images: torch.Tensor, transform: Callable,
         images: the raw images.
         transform: applied to each batch before the model: a dataclass or a module.
         device: where the model runs (only its type counts); default the CPU.
-
-    Returns:
-        64 hex digits.
 
     Raises:
         CacheKeyError: something in them is of a kind the key does not read (a lambda, a
@@ -315,67 +312,62 @@ def _warn(message: str, warned: set[str] | None) -> None:
         warnings.warn(message, UserWarning, stacklevel=3)
 
 
+_NOT_KEYED = ("The activations are not cached: {}. They are computed in memory instead (the "
+              "same numbers, only not stored for the next run). To cache them, make the "
+              "transform a dataclass like lecnotes.data.Normalize and keep the model's "
+              "settings in numbers, strings, tuples and tensors.")
+"""The warning of :func:`cached_activations` when :func:`cache_key` cannot read an input."""
+
+
 def cached_activations(model: nn.Module, images: torch.Tensor, transform: Callable,
-                       cache_dir: str | Path | None = None,
-                       device: torch.device | str | None = None,
+                       cache_dir: str | Path | None = None, device: torch.device | str | None = None,
                        warned: set[str] | None = None) -> tuple[torch.Tensor, bool]:
     """Activations of ``model`` on ``images``, from the cache when a valid entry exists.
 
     Args:
-        model: the frozen body followed by concat pooling.
-        images: the raw images, e.g. ``uint8 [N, 28, 28]``.
-        transform: applied to each batch of images before the model. A dataclass
-            (like :class:`lecnotes.data.Normalize`) or a module is cached under a key
-            holding its class's code and its state (see :func:`cache_key`); anything
-            else is computed without the cache. It must be deterministic.
+        model, images: the frozen body and concat pooling; the raw images (``uint8 [N, 28, 28]``).
+        transform: applied to each batch before the model, deterministic: a dataclass (like
+            :class:`lecnotes.data.Normalize`) or a module, keyed by its code and state (see
+            :func:`cache_key`); anything else is computed without the cache.
         cache_dir: where files go (default :func:`default_cache_dir`).
-        device: where the model runs (it must already be there); features are stored on
-            the CPU.
-        warned: the texts of the warnings already shown; a warning in it is not shown
-            again, and a new one is added (a :class:`~lecnotes.learner.Learner` passes
-            one set for its training and validation images, so each cause is reported
-            once).
+        device: where the model runs (it must already be there); features go to the CPU.
+        warned: the warnings already shown, to which a new one is added (a Learner passes one
+            set for all its splits, so each cause is reported once).
 
-    Returns:
-        ``(features, hit)``: ``float32 [N, F]`` and whether they came from the cache.
+    Returns ``(features, hit)``: ``float32 [N, F]`` and whether they came from the cache.
 
     Warns:
-        UserWarning: something in the model or the transform is not read by the key (the
-            message names it), or the cache folder cannot be used (the message names
-            it). The features are then computed in memory and not stored; they are the
-            same numbers either way.
+        UserWarning: the key cannot read the model or the transform, or the folder is unusable
+            (the message names which); the features, the same numbers, are not stored.
 
     Example:
-        >>> from lecnotes.pooling import concat_pool
+        >>> import tempfile; from lecnotes.pooling import concat_pool
         >>> m = nn.Sequential(nn.Conv2d(1, 4, 3), concat_pool())
-        >>> import tempfile; d = tempfile.mkdtemp()
-        >>> images = torch.zeros(10, 1, 8, 8)
-        >>> feats, hit = cached_activations(m, images, nn.Identity(), d)
+        >>> feats, hit = cached_activations(m, torch.zeros(10, 1, 8, 8), nn.Identity(), tempfile.mkdtemp())
         >>> feats.shape, hit
         (torch.Size([10, 8]), False)
     """
-    folder = (default_cache_dir() if cache_dir is None
-              else _checks.folder(cache_dir, "cache_dir"))
+    folder = default_cache_dir() if cache_dir is None else _checks.folder(cache_dir, "cache_dir")
     try:
         key = cache_key(model, images, transform, device)
     except CacheKeyError as exc:
-        _warn(f"The activations are not cached: {exc}. They are computed in memory "
-              "instead (the same numbers, only not stored for the next run). To cache "
-              "them, make the transform a dataclass like lecnotes.data.Normalize and "
-              "keep the model's settings in numbers, strings, tuples and tensors.",
-              warned)
+        _warn(_NOT_KEYED.format(exc), warned)
         return compute_activations(model, images, transform, device=device), False
     path = folder / f"{key}.pt"
-    feats = _read(path, key)
-    if feats is not None:
+    if (feats := _read(path, key)) is not None:
         return feats, True
     feats = compute_activations(model, images, transform, device=device)
+    _store(path, {"key": key, "features": feats, "sha256": _sha256(feats)}, warned)
+    return feats, False
+
+
+def _store(path: Path, saved: dict, warned: set[str] | None) -> None:
+    """Write a cache entry; a folder that cannot take it is one warning, not an error."""
     try:
-        _write(path, {"key": key, "features": feats, "sha256": _sha256(feats)})
+        _write(path, saved)
     except OSError as exc:
-        _warn(f"The activation cache folder {folder} cannot be used "
+        _warn(f"The activation cache folder {path.parent} cannot be used "
               f"({type(exc).__name__}: {exc.strerror or exc}), so the activations are "
               "computed in memory and not stored; the next run computes them again. "
               "Point cache_dir= (or $LECNOTES_CACHE) at a folder you can write to.",
               warned)
-    return feats, False

@@ -197,10 +197,9 @@ def claim_difference(name: str, d: Difference, parts: str = "d spread noise verd
                      fmt: str = ".3f", *, holds: object = True) -> None:
     """State a comparison in the prose and check what the prose says about it, in one call.
 
-    The book states a comparison of two settings in up to four parts: its size, the seed
-    spread and the measurement noise it is weighed against, and the verdict in words. Each
-    part asked for is glued under ``f"{name}_{part}"`` by :func:`claim`, all under the one
-    condition the sentence states, so a comparison takes one line and not one per number.
+    A comparison has up to four parts: its size, the seed spread and the noise it is weighed
+    against, and the verdict in words. Each part asked for is glued under
+    ``f"{name}_{part}"`` by :func:`claim`, all under the sentence's one condition.
 
     Args:
         name: the prefix of the glue keys, e.g. ``"ch3_early"`` for ``ch3_early_d``.
@@ -214,8 +213,7 @@ def claim_difference(name: str, d: Difference, parts: str = "d spread noise verd
 
     Raises:
         TypeError: ``d`` is not a :class:`Difference`.
-        ValueError: ``parts`` names no part, or one that is not among :data:`DIFFERENCE_PARTS`
-            (checked before anything is glued).
+        ValueError: ``parts`` names no part, or one not in :data:`DIFFERENCE_PARTS` (checked first).
 
     Example:
         >>> d = difference(torch.tensor([[0.5, 0.7]]), torch.tensor([[0.4, 0.6]]))
@@ -225,8 +223,7 @@ def claim_difference(name: str, d: Difference, parts: str = "d spread noise verd
         ValueError: parts must be among d, spread, noise, verdict, got 'size' in 'd size'
     """
     if not isinstance(d, Difference):
-        raise TypeError(f"d must be a Difference, from difference() or compare(), got "
-                        f"{d!r:.60}")
+        raise TypeError(f"d must be a Difference, from difference() or compare(), got {d!r:.60}")
     asked = parts.split() if isinstance(parts, str) else []
     wrong = [part for part in asked if part not in DIFFERENCE_PARTS] or ([] if asked else [""])
     if wrong:

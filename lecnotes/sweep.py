@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -331,17 +331,25 @@ def sweep(data: Task, settings: Sequence[float | Sequence[float]], seeds: Sequen
         settings=[resolve_ps(s, xtra_fc) for s in settings], seeds=seeds, epochs=epochs,
         xtra_fc=xtra_fc, lr=lr, bs=bs, wd=wd, eval_train=eval_train, classes=data.c,
         **{split: (feats.activations(split), data.split(split)[1]) for split in ("train", "valid")})
-    kept = memo.load(key)
-    if kept is None:
-        out, best = _trained(model, feats, epochs, bs, lr, wd, eval_train, settings, seeds)
-        memo.save(key, {"curves": out, "final": model.state_dict(), "best": best.state_dict()})
-    else:
-        out, best = kept["curves"], copy.deepcopy(model)
-        model.load_state_dict(kept["final"])
-        best.load_state_dict(kept["best"])
+    out, best, from_cache = _kept_or_trained(key, model, lambda: _trained(
+        model, feats, epochs, bs, lr, wd, eval_train, settings, seeds))
     heads = {"final": model, "best": best,
              "features": lambda split: (feats.activations(split), data.split(split)[1])}
-    return Sweep(list(settings), seeds, **out, heads=heads, from_cache=kept is not None)
+    return Sweep(list(settings), seeds, **out, heads=heads, from_cache=from_cache)
+
+
+def _kept_or_trained(key: str, model: _Stacked, train: Callable[[], tuple]) -> tuple:
+    """``(curves, best heads, from_cache)``: read back from :mod:`lecnotes.memo` under
+    ``key`` into ``model`` (its final weights), or trained by ``train()`` and kept."""
+    kept = memo.load(key)
+    if kept is None:
+        out, best = train()
+        memo.save(key, {"curves": out, "final": model.state_dict(), "best": best.state_dict()})
+        return out, best, False
+    best = copy.deepcopy(model)
+    model.load_state_dict(kept["final"])
+    best.load_state_dict(kept["best"])
+    return kept["curves"], best, True
 
 
 def _trained(model: _Stacked, feats: BodyFeatures, epochs: int, bs: int, lr: float, wd: float,
