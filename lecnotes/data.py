@@ -163,9 +163,9 @@ def find_data_dir(allow_download: bool | None = None) -> Path:
             asks :func:`download_allowed`, i.e. ``$LECNOTES_DOWNLOAD``.
 
     Raises:
-        FileNotFoundError: ``$LECNOTES_DATA`` is set but holds no files, or the files are
-            nowhere and downloading is off or failed (a network error is the cause); the
-            message names the folders looked in and both ways to get the data.
+        FileNotFoundError: ``$LECNOTES_DATA`` is set but is not a folder holding the files,
+            or the files are nowhere and downloading is off or failed (a network error is
+            chained as the cause); the message names the folders and both ways to get the data.
         DownloadError: a download arrived cut short or damaged (nothing is kept; run again).
 
     Example:

@@ -396,7 +396,7 @@ class Learner(BodyFeatures):
         wd = non_negative_number(wd, "wd", "the weight decay")
         eval_train = flag(eval_train, "eval_train", "also score the whole training set after "
                           "every epoch, dropout off")
-        adam = _ready_adam(self, lr, wd)
+        self._adam = adam = _ready_adam(self, lr, wd)
         train = self._features("train", self.precompute)
         scored = [(*self._features(split, self.precompute), what)
                   for split, what in _SCORED[: 1 + eval_train]]
@@ -411,25 +411,25 @@ class Learner(BodyFeatures):
 
 
 def _ready_adam(learn: Learner, lr: float, wd: float) -> _Adam:
-    """The Adam that ``learn.fit`` steps: kept while it steps the head's parameters, a new
-    one for a new head.
+    """The Adam for ``learn.fit`` with ``lr`` and ``wd``: the learner's own while it steps
+    the head's parameters, a new one for a new head.
 
     ``learn.head = custom_head(...)`` would otherwise train nothing: the optimiser would
     keep stepping the old head's parameters. The new head is checked first.
     """
-    head = learn.head
+    head, adam = learn.head, learn._adam
     if not isinstance(head, nn.Module):
         raise TypeError(f"learn.head must be a torch.nn.Module (for example "
                         f"custom_head(...)), got {head!r}")
-    if list(map(id, _trainable(head))) != list(map(id, learn._adam.params)):
+    if list(map(id, _trainable(head))) != list(map(id, adam.params)):
         _check_head(head, learn._probe().to(learn.device), learn.data.c)
-        learn._adam = _Adam(head.to(learn.device))
-    if not learn._adam.params:
+        adam = _Adam(head.to(learn.device))
+    if not adam.params:
         raise ValueError("learn.head has no trainable parameters (every one has "
                          "requires_grad=False), so fit would train nothing: unfreeze "
                          "them (learn.head.requires_grad_(True)) or build a new head")
-    learn._adam.use(lr, wd)
-    return learn._adam
+    adam.use(lr, wd)
+    return adam
 
 
 _SCORED = (("valid", "validation loss"), ("train", "training loss (eval mode)"))
