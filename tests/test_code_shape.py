@@ -26,14 +26,13 @@ def test_no_lecnotes_class_is_over_150_lines_and_no_function_over_40(module):
     assert too_long((PACKAGE / module).read_text(encoding="utf-8"), module) == []
 
 
-def test_the_rule_flags_a_long_function_and_a_long_class_nested_in_a_class():
-    def lines(n: int) -> str:
-        return "\n".join(f"    x{i} = {i}" for i in range(n))
+def test_the_rule_flags_a_long_function_class_and_method_but_not_one_of_exactly_40_lines():
+    def lines(n: int, indent: str = "    ") -> str:
+        return "\n".join(f"{indent}x{i} = {i}" for i in range(n))
 
-    body = lines(40)  # with its def line: 41 lines, one over
-    source = (f"def long():\n{body}\n\n"
+    source = (f"def long():\n{lines(40)}\n\n"           # with its def line: 41 lines
               f"def exactly_40():\n{lines(39)}\n\n"
-              "class Big:\n" + "\n".join(f"    a{i} = {i}" for i in range(150)) + "\n"
-              f"    def method(self):\n    {body.replace(chr(10), chr(10) + '    ')}\n")
+              f"class Big:\n{lines(150)}\n"               # 192 lines with its method
+              f"    def method(self):\n{lines(40, ' ' * 8)}\n")
     assert [entry.split(" (")[0] for entry in too_long(source, "m.py")] == [
         "m.py:long", "m.py:Big", "m.py:method"]
